@@ -1,0 +1,76 @@
+"""keepword: keep your word.
+
+Track the promises a business makes to its customers, compute their deadlines
+on real business calendars, escalate before one is broken, and measure how
+well the business keeps its word.  Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+from keepword.calendar import BusinessCalendar, Within, within
+from keepword.clock import Clock, FrozenClock, SystemClock
+from keepword.commitment import Commitment, Event, Status
+from keepword.errors import (
+    CalendarError,
+    ConflictError,
+    InvalidArgumentError,
+    InvalidTransitionError,
+    KeepwordError,
+    NaiveDatetimeError,
+    NotFoundError,
+    SchemaError,
+    StoreError,
+)
+from keepword.escalation import (
+    EscalationPolicy,
+    Match,
+    PolicySet,
+    Step,
+    after_due,
+    at_due,
+    before_due,
+    elapsed,
+)
+from keepword.notice import Notice
+from keepword.store import Query, Store
+from keepword.stores.memory import MemoryStore
+from keepword.stores.sql import SqlStore
+from keepword.tracker import Tracker
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "BusinessCalendar",
+    "CalendarError",
+    "Clock",
+    "Commitment",
+    "ConflictError",
+    "EscalationPolicy",
+    "Event",
+    "FrozenClock",
+    "InvalidArgumentError",
+    "InvalidTransitionError",
+    "KeepwordError",
+    "Match",
+    "MemoryStore",
+    "NaiveDatetimeError",
+    "NotFoundError",
+    "Notice",
+    "PolicySet",
+    "Query",
+    "SchemaError",
+    "SqlStore",
+    "Status",
+    "Step",
+    "Store",
+    "StoreError",
+    "SystemClock",
+    "Tracker",
+    "Within",
+    "__version__",
+    "after_due",
+    "at_due",
+    "before_due",
+    "elapsed",
+    "within",
+]

@@ -1,0 +1,235 @@
+"""A small shop, simulated: what ``keepword demo`` runs.
+
+Ninety days of a shop's promises on an embedded SQLite file with a frozen
+clock: inbound mail to answer, orders to ship, backorders waiting for stock,
+complaints to resolve, referrals to thank.  Most promises are kept, some late,
+a few broken, renegotiated, paused or cancelled, as in real life.  The run is
+deterministic for a given seed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from keepword.calendar import BusinessCalendar, Within, within
+from keepword.clock import FrozenClock
+from keepword.commitment import Commitment, Status
+from keepword.escalation import EscalationPolicy, PolicySet, Step, after_due, at_due, before_due
+from keepword.notice import Notice
+
+__all__ = ["SHOP_CALENDAR", "SHOP_POLICIES", "DemoResult", "simulate", "summarize"]
+
+#: The demo shop's hours: New York, weekdays and Saturday mornings, US holidays.
+SHOP_CALENDAR = BusinessCalendar(
+    tz="America/New_York", hours="Mon-Fri 09:00-17:00; Sat 10:00-14:00", country="US"
+)
+STAFF = ("alice", "bob", "carol")
+
+#: The demo shop's escalation ladders: remind the owner, tell the manager at the
+#: deadline, hand a stale reply to the support lead, nag about late shipments.
+SHOP_POLICIES = PolicySet(
+    [
+        EscalationPolicy(
+            "replies",
+            match={"kinds": ["reply"]},
+            steps=[
+                Step(before_due(business_hours=1), notify="owner", quiet=True),
+                Step(at_due(), notify="manager"),
+                Step(after_due(business_hours=4), notify="support-lead", action="reassign"),
+            ],
+        ),
+        EscalationPolicy(
+            "shipping",
+            match={"kinds": ["ship", "backorder"]},
+            steps=[
+                Step(before_due(business_hours=2), notify="owner", quiet=True),
+                Step(
+                    after_due(hours=1),
+                    notify="warehouse-manager",
+                    action="raise_priority",
+                    every=within(business_hours=4),
+                    times=2,
+                ),
+            ],
+        ),
+        EscalationPolicy(
+            "default",
+            steps=[
+                Step(before_due(business_hours=4), notify="owner"),
+                Step(at_due(), notify="manager"),
+            ],
+        ),
+    ]
+)
+
+# kind, what, deadline, chance per open hour
+_ARRIVALS: tuple[tuple[str, str, Within, float], ...] = (
+    ("reply", "Answer the customer's email", within(business_hours=4), 0.55),
+    ("ship", "Ship the order", within(business_days=1), 0.45),
+    ("backorder", "Ship the backordered FIG-1", within(business_days=10), 0.06),
+    ("resolve", "Resolve the complaint", within(business_days=3), 0.05),
+    ("thank-you", "Thank the customer for the referral", within(business_days=2), 0.05),
+)
+
+
+@attrs.frozen
+class DemoResult:
+    """What a simulated run produced."""
+
+    days: int
+    commitments: tuple[Commitment, ...]
+    timeline: tuple[tuple[_dt.datetime, str], ...]
+    example: str
+    notices: tuple[Notice, ...] = ()
+    delivered: int = 0
+
+
+def simulate(
+    tracker_factory: Callable[[FrozenClock], Any],
+    *,
+    days: int = 90,
+    seed: int = 7,
+    start: _dt.datetime | None = None,
+) -> DemoResult:
+    """Run the shop for ``days`` days, hour by hour, and return what happened.
+
+    Args:
+        tracker_factory: builds the ``Tracker`` from the frozen clock the
+            simulation moves (give it ``policies=SHOP_POLICIES`` to see
+            escalations).
+        days: how long to simulate.
+        seed: the random seed (the run is deterministic for a seed).
+        start: the first instant (default 2026-09-01 08:00 in New York).
+    """
+    rng = random.Random(seed)
+    zone = SHOP_CALENDAR.zone
+    begin = start or _dt.datetime(2026, 9, 1, 8, 0, tzinfo=zone)
+    clock = FrozenClock(begin)
+    tracker = tracker_factory(clock)
+    customers = [f"acct-{n:02d}" for n in range(1, 41)]
+    owner_of = {c: STAFF[i % len(STAFF)] for i, c in enumerate(customers)}
+    timeline: list[tuple[_dt.datetime, str]] = []
+    notices: list[Notice] = []
+    # what the staff will do with each open promise, and when
+    plans: dict[str, tuple[_dt.datetime, str]] = {}
+    example = ""
+    serial = 0
+
+    def note(text: str) -> None:
+        timeline.append((clock.now(), text))
+
+    for _hour in range(days * 24):
+        now = clock.now()
+        if SHOP_CALENDAR.is_open(now):
+            for kind, what, spec, chance in _ARRIVALS:
+                if rng.random() >= chance:
+                    continue
+                serial += 1
+                customer = rng.choice(customers)
+                c = tracker.promise(
+                    customer=customer,
+                    owner=owner_of[customer],
+                    kind=kind,
+                    what=what,
+                    due=spec,
+                    external_ref=f"{kind}-{serial:05d}",
+                    waiting_for="sku:FIG-1" if kind == "backorder" else None,
+                )
+                if not example and kind == "reply":
+                    example = tracker.explain(c)
+                plans[c.id] = _plan(rng, c, now)
+        staff_at_work = SHOP_CALENDAR.is_open(now)
+        for cid, (when, action) in sorted(plans.items(), key=lambda item: item[1][0]):
+            if when > now or not (staff_at_work or action == "cancel"):
+                continue
+            del plans[cid]
+            c = tracker.get(cid)
+            if c.status.is_final:
+                continue
+            if action == "keep":
+                c = tracker.keep(c)
+                if c.lateness:
+                    note(f"{c.owner} kept {c.kind} {c.external_ref} for {c.customer} late")
+            elif action == "fail":
+                tracker.fail(c, reason="supplier cannot deliver")
+                note(f"{c.owner} could not keep {c.kind} {c.external_ref}: promise broken")
+            elif action == "cancel":
+                tracker.cancel(c, reason="customer withdrew the order")
+            elif action == "renegotiate":
+                c = tracker.renegotiate(
+                    c, due=within(business_days=2), reason="customer agreed a new date"
+                )
+                note(f"{c.owner} renegotiated {c.external_ref} with {c.customer}")
+                plans[cid] = (now + _dt.timedelta(hours=rng.randint(4, 30)), "keep")
+            elif action == "pause":
+                tracker.pause(c, reason="waiting for the customer's answer")
+                plans[cid] = (now + _dt.timedelta(hours=rng.randint(2, 48)), "resume")
+            elif action == "resume":
+                c = tracker.resume(c)
+                plans[cid] = (now + _dt.timedelta(hours=rng.randint(1, 12)), "keep")
+        for notice in tracker.tick().notices:
+            if notice.breach:
+                note(
+                    f"escalated {notice.kind} {notice.customer} to {notice.recipient}"
+                    f" ({notice.action}, step {notice.step_index + 1})"
+                )
+            notices.append(notice)
+        clock.advance(hours=1)
+    commitments = tuple(tracker.find())
+    delivered = tracker.dispatch(lambda notice: None, limit=len(notices) + 1).delivered
+    return DemoResult(
+        days=days,
+        commitments=commitments,
+        timeline=tuple(timeline),
+        example=example,
+        notices=tuple(notices),
+        delivered=delivered,
+    )
+
+
+def _plan(rng: random.Random, c: Commitment, now: _dt.datetime) -> tuple[_dt.datetime, str]:
+    """Decide what the staff will do with a new promise, and when."""
+    window = c.due_at - now
+    roll = rng.random()
+    if roll < 0.78:  # kept on time
+        return now + window * rng.uniform(0.1, 0.95), "keep"
+    if roll < 0.88:  # kept late
+        return c.due_at + _dt.timedelta(hours=rng.randint(1, 20)), "keep"
+    if roll < 0.91:
+        return now + window * 0.5, "fail"
+    if roll < 0.94:
+        return now + window * 0.3, "cancel"
+    if roll < 0.97:
+        return now + window * 0.6, "renegotiate"
+    return now + window * 0.2, "pause"
+
+
+def summarize(commitments: tuple[Commitment, ...]) -> list[dict[str, Any]]:
+    """Per owner: made, kept on time, kept late, broken, cancelled, open, on-time rate."""
+    rows: dict[str, Counter[str]] = defaultdict(Counter)
+    for c in commitments:
+        row = rows[c.owner]
+        row["made"] += 1
+        if c.status is Status.KEPT:
+            row["kept late" if c.lateness else "kept on time"] += 1
+        elif c.status is Status.BROKEN:
+            row["broken"] += 1
+        elif c.status is Status.CANCELLED:
+            row["cancelled"] += 1
+        else:
+            row["open"] += 1
+        if c.breached_at is not None:
+            row["breached"] += 1
+    out = []
+    for owner in sorted(rows):
+        row = rows[owner]
+        decided = row["kept on time"] + row["kept late"] + row["broken"]
+        rate = row["kept on time"] / decided if decided else 1.0
+        out.append({"owner": owner, **row, "on-time rate": rate})
+    return out

@@ -1,0 +1,440 @@
+"""The storage port: what keepword needs from a database, method by method.
+
+:class:`Store` is a :class:`typing.Protocol`; each method's docstring is its
+contract, and ``keepword.testing.StoreContract`` checks it.
+``MemoryStore`` is the reference implementation, ``SqlStore`` the shipped
+database one; integrators may write others.
+
+Rules every method follows:
+
+- The tenant is always an explicit argument (or the commitment's own
+  ``tenant``); nothing reads or changes another tenant's rows, and another
+  tenant's ids are simply not found.
+- Stores never read the clock; every instant they need is passed in.
+- Every write is atomic: it happens completely or not at all, and a method
+  that raises has written nothing.
+- Values come back equal to what went in (byte-exact strings, microsecond
+  instants in UTC, the calendar snapshot equal by value).
+- Driver errors never reach the caller raw: they become :class:`ConflictError`
+  (a lost race or a duplicate), :class:`NotFoundError`, or :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import attrs
+
+from keepword._instant import to_utc
+from keepword.commitment import Commitment, Status, check_identifier
+from keepword.errors import InvalidArgumentError
+from keepword.notice import Notice
+
+__all__ = [
+    "CAPABILITIES",
+    "Query",
+    "Store",
+    "check_commitment",
+    "check_new_commitment",
+    "check_query",
+]
+
+CAPABILITIES = frozenset({"transactions", "multiprocess", "skip_locked"})
+"""Capability names a store may declare.
+
+- ``"transactions"``: writes are transactional in a real database.
+- ``"multiprocess"``: several processes (or machines) may share the store.
+- ``"skip_locked"``: claiming due work uses ``FOR UPDATE SKIP LOCKED``.
+"""
+
+Order = Literal["due_at", "made_at"]
+
+
+def _optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        check_identifier(value, attribute.name)
+
+
+def _to_statuses(value: Any) -> frozenset[Status] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, Status)):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise InvalidArgumentError(
+            f"must be an iterable of Status, not {type(value).__name__}", argument="statuses"
+        )
+    out: set[Status] = set()
+    for item in value:
+        try:
+            out.add(item if isinstance(item, Status) else Status(item))
+        except ValueError:
+            raise InvalidArgumentError(
+                f"{item!r} is not a status ({', '.join(s.value for s in Status)})",
+                argument="statuses",
+            ) from None
+    if not out:
+        raise InvalidArgumentError(
+            "must not be empty", argument="statuses", fix="pass None to match every status"
+        )
+    return frozenset(out)
+
+
+def _due_after(value: Any) -> _dt.datetime | None:
+    return None if value is None else to_utc(value, "due_after")
+
+
+def _due_before(value: Any) -> _dt.datetime | None:
+    return None if value is None else to_utc(value, "due_before")
+
+
+def _check_limit(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentError(f"must be an int, not {type(value).__name__}", argument="limit")
+    if value <= 0:
+        raise InvalidArgumentError(f"must be positive (got {value})", argument="limit")
+
+
+def _check_order(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in ("due_at", "made_at"):
+        raise InvalidArgumentError(
+            f"must be 'due_at' or 'made_at' (got {value!r})", argument="order"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Query:
+    """Which commitments of a tenant to find or count; every filter is optional.
+
+    Filters combine with AND; ``None`` means "any".
+
+    Args:
+        customer: only this customer's.
+        owner: only this owner's.
+        kind: only this kind.
+        statuses: only these statuses (a non-empty set; a single status or
+            its string value is accepted too).
+        due_after: only those with ``due_at >= due_after`` (inclusive).
+        due_before: only those with ``due_at < due_before`` (exclusive).
+        waiting_for: only those waiting for this resource.
+        external_ref: only the one with this external reference.
+        limit: at most this many (``> 0``), after ordering.
+        order: ``"due_at"`` (then ``id``) or ``"made_at"`` (then ``id``),
+            ascending.
+
+    Raises:
+        InvalidArgumentError: a filter is malformed, ``limit <= 0``,
+            ``due_after > due_before``, or ``order`` is unknown.
+        NaiveDatetimeError: ``due_after`` or ``due_before`` is naive.
+
+    >>> import datetime as dt
+    >>> q = Query(statuses="open", due_before=dt.datetime(2026, 12, 1, tzinfo=dt.UTC), limit=10)
+    >>> sorted(s.value for s in q.statuses), q.order
+    (['open'], 'due_at')
+    >>> Query(limit=0)
+    Traceback (most recent call last):
+    keepword.errors.InvalidArgumentError: limit: must be positive (got 0)
+    """
+
+    customer: str | None = attrs.field(default=None, validator=_optional_identifier)
+    owner: str | None = attrs.field(default=None, validator=_optional_identifier)
+    kind: str | None = attrs.field(default=None, validator=_optional_identifier)
+    statuses: frozenset[Status] | None = attrs.field(default=None, converter=_to_statuses)
+    due_after: _dt.datetime | None = attrs.field(default=None, converter=_due_after)
+    due_before: _dt.datetime | None = attrs.field(default=None, converter=_due_before)
+    waiting_for: str | None = attrs.field(default=None, validator=_optional_identifier)
+    external_ref: str | None = attrs.field(default=None, validator=_optional_identifier)
+    limit: int | None = attrs.field(default=None, validator=_check_limit)
+    order: Order = attrs.field(default="due_at", validator=_check_order)
+
+    def __attrs_post_init__(self) -> None:
+        if (
+            self.due_after is not None
+            and self.due_before is not None
+            and self.due_after > self.due_before
+        ):
+            raise InvalidArgumentError(
+                "must not be after due_before", argument="due_after", fix="swap the two bounds"
+            )
+
+    def matches(self, commitment: Commitment) -> bool:
+        """True if ``commitment`` passes every filter (``limit`` and ``order`` aside).
+
+        The reference semantics of the filters, used by ``MemoryStore``.
+        The tenant is not checked here: the store does that.
+        """
+        c = commitment
+        return (
+            (self.customer is None or c.customer == self.customer)
+            and (self.owner is None or c.owner == self.owner)
+            and (self.kind is None or c.kind == self.kind)
+            and (self.statuses is None or c.status in self.statuses)
+            and (self.due_after is None or c.due_at >= self.due_after)
+            and (self.due_before is None or c.due_at < self.due_before)
+            and (self.waiting_for is None or c.waiting_for == self.waiting_for)
+            and (self.external_ref is None or c.external_ref == self.external_ref)
+        )
+
+    def sort_key(self, commitment: Commitment) -> tuple[_dt.datetime, str]:
+        """The key ``find`` sorts by: ``(due_at or made_at, id)``."""
+        first = commitment.due_at if self.order == "due_at" else commitment.made_at
+        return (first, commitment.id)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """The storage port keepword's :class:`~keepword.Tracker` runs on.
+
+    Attributes:
+        capabilities: what this store can do, a subset of :data:`CAPABILITIES`
+            (e.g. ``frozenset({"transactions", "multiprocess"})``).  Tests and
+            the tracker branch on these, never on the store's class.
+    """
+
+    capabilities: frozenset[str]
+
+    def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
+        """Store a new commitment, atomically, unless its external reference exists.
+
+        Args:
+            commitment: a new commitment with ``version == 1`` and its history
+                as built by :func:`keepword.commitment.promise` (stored as given).
+
+        Returns:
+            ``(commitment, True)`` when it was stored; ``(existing, False)``
+            when ``commitment.external_ref`` is not ``None`` and the tenant
+            already has a commitment with that reference: nothing is stored
+            and the existing one is returned unchanged, whatever its payload
+            (comparing payloads is the tracker's job).
+            Concurrent adds of one reference store exactly one; every other
+            caller gets ``(existing, False)``, never an error.
+
+        Raises:
+            InvalidArgumentError: ``commitment.version != 1``.
+            ConflictError: a commitment with this ``id`` already exists (in
+                any tenant); nothing is stored.
+        """
+        ...
+
+    def add_many(self, commitments: Sequence[Commitment]) -> list[tuple[Commitment, bool]]:
+        """Store several new commitments in one atomic step: all or nothing.
+
+        Each item follows :meth:`add`'s rules; the result lists one
+        ``(commitment, stored)`` pair per item, in the order given.
+        When two items in the batch share an external reference (in one
+        tenant), the first is stored and each later one maps to
+        ``(first, False)``.
+        An empty batch returns ``[]``.
+
+        Raises:
+            InvalidArgumentError: some item's ``version != 1``.
+            ConflictError: some item's ``id`` already exists, or two items
+                share an ``id``; nothing at all is stored.
+        """
+        ...
+
+    def get(self, tenant: str, id: str) -> Commitment:
+        """The commitment ``id`` of ``tenant``, as last stored.
+
+        Raises:
+            NotFoundError: there is none in this tenant (another tenant's id
+                is not found either).
+        """
+        ...
+
+    def get_by_ref(self, tenant: str, external_ref: str) -> Commitment | None:
+        """The tenant's commitment with this external reference, or ``None``."""
+        ...
+
+    def update(self, commitment: Commitment, *, expected_version: int) -> Commitment:
+        """Replace a stored commitment's state, atomically, iff nobody changed it meanwhile.
+
+        Args:
+            commitment: the new state; ``commitment.version`` must be
+                ``expected_version + 1``, and ``commitment.history`` must be
+                the stored history with zero or more new events appended
+                (stores may write only the new events).  ``id``, ``tenant``,
+                ``made_at`` and ``external_ref`` never change.
+            expected_version: the version the caller read.
+
+        Returns:
+            The stored commitment (equal to ``commitment``).
+
+        Raises:
+            NotFoundError: no commitment ``commitment.id`` in
+                ``commitment.tenant``.
+            ConflictError: the stored version is not ``expected_version``
+                (the error carries ``expected_version`` and
+                ``actual_version``); nothing is written.
+            InvalidArgumentError: the version is not ``expected_version + 1``,
+                the history does not extend the stored one, or an immutable
+                field changed; nothing is written.
+        """
+        ...
+
+    def find(self, tenant: str, query: Query) -> list[Commitment]:
+        """The tenant's commitments that match ``query``, ordered, at most ``query.limit``.
+
+        Ordered by ``(due_at, id)`` or ``(made_at, id)`` ascending per
+        ``query.order`` (see :meth:`Query.matches` for the filters).
+        Returns ``[]`` when nothing matches.
+        """
+        ...
+
+    def count(self, tenant: str, query: Query) -> int:
+        """How many of the tenant's commitments match ``query`` (``limit`` ignored)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store created (connections, an engine it built).
+
+        Leaves anything the caller passed in (an engine) open.  Idempotent.
+        """
+        ...
+
+    # ------------------------------------------------------------------ the tick
+
+    def claim_due(
+        self, tenant: str, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Commitment]]:
+        """Claim up to ``limit`` of the tenant's commitments whose next step is due.
+
+        Atomically picks OPEN commitments with ``next_action_at <= now`` whose
+        claim is free or has expired, ordered by ``next_action_at`` then id,
+        and marks them claimed by a fresh token until the store's own clock
+        (the database's, never the caller's) plus ``lease``.  Rows another
+        worker holds are skipped, not waited for (``FOR UPDATE SKIP LOCKED``
+        where the database has it; SQLite takes its write lock up front with
+        ``BEGIN IMMEDIATE``).  An expired claim is taken by this same query:
+        there is no separate reaper.
+
+        Args:
+            tenant: the tenant to look in.
+            now: the tick's instant (compared with ``next_action_at``).
+            limit: at most this many (``> 0``).
+            lease: how long the claim holds (``> 0``).
+            worker: who claims (kept for diagnostics).
+
+        Returns:
+            ``(token, claimed)``; ``claimed`` may be empty.
+
+        Raises:
+            InvalidArgumentError: a non-positive ``limit`` or ``lease``.
+        """
+        ...
+
+    def fire(
+        self,
+        commitment: Commitment,
+        *,
+        expected_version: int,
+        notices: Sequence[Notice],
+        token: str,
+    ) -> Commitment:
+        """Write a tick's result for one claimed commitment, all or nothing.
+
+        In one transaction: insert ``notices``, skipping any whose
+        ``(tenant, idempotency_key)`` is already stored (a unique constraint,
+        not a lock, is what makes each notice exactly once); then apply the
+        commitment's new state exactly as :meth:`update` does and release its
+        claim, only if the stored version is ``expected_version`` and the
+        claim is still held by ``token``.
+
+        Returns:
+            The stored commitment.
+
+        Raises:
+            ConflictError: the version moved on or the claim was lost (its
+                lease expired and another worker took it); nothing is written,
+                no notice either.
+            NotFoundError: no such commitment in the tenant.
+        """
+        ...
+
+    def release(self, tenant: str, ids: Sequence[str], token: str) -> int:
+        """Give up claims held by ``token`` without firing; returns how many were released."""
+        ...
+
+    def next_action_at(self, tenant: str) -> _dt.datetime | None:
+        """The earliest ``next_action_at`` among the tenant's OPEN commitments, or ``None``.
+
+        Claimed commitments count too: a host sleeping until this instant
+        wakes no later than any step is due.
+        """
+        ...
+
+    # ------------------------------------------------------------------ the outbox
+
+    def pending_notices(self, tenant: str, *, limit: int) -> list[Notice]:
+        """Notices not yet acknowledged and not under a live claim, oldest first.
+
+        Oldest means by ``fired_at``, then ``scheduled_at``, then id: for one
+        commitment this is the order its steps fired in.  Reading claims
+        nothing.
+        """
+        ...
+
+    def claim_notices(
+        self, tenant: str, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Notice]]:
+        """Claim up to ``limit`` deliverable notices for ``lease``, oldest first.
+
+        Deliverable: pending, or claimed under a lease that has expired by the
+        store's clock (a consumer that crashed before acknowledging).  Notices
+        move between the states pending, claimed and acked; a consumer never
+        reads "rows after id X".
+
+        Returns:
+            ``(token, notices)`` with ``state == CLAIMED`` and ``claimed_until`` set.
+        """
+        ...
+
+    def ack_notices(self, tenant: str, ids: Sequence[str], token: str) -> int:
+        """Mark delivered the notices in ``ids`` that ``token`` still holds.
+
+        Returns:
+            How many were acknowledged now.  A notice whose claim expired and
+            was taken by another token is left alone (that consumer delivers
+            it again: delivery is at least once; hosts drop repeats by
+            ``idempotency_key``).  Acknowledged notices are never delivered again.
+        """
+        ...
+
+    def release_notices(self, tenant: str, ids: Sequence[str], token: str) -> int:
+        """Return claimed notices to pending at once; returns how many were released."""
+        ...
+
+
+# --------------------------------------------------------------------------- for store authors
+
+
+def check_commitment(value: Any, argument: str) -> Commitment:
+    """``value`` if it is a :class:`Commitment`, else InvalidArgumentError naming ``argument``."""
+    if not isinstance(value, Commitment):
+        raise InvalidArgumentError(
+            f"must be a Commitment, not {type(value).__name__}", argument=argument
+        )
+    return value
+
+
+def check_new_commitment(value: Any, argument: str) -> Commitment:
+    """``value`` if it is a commitment fit for ``Store.add`` (version 1)."""
+    commitment = check_commitment(value, argument)
+    if commitment.version != 1:
+        raise InvalidArgumentError(
+            f"a new commitment must have version 1 (got {commitment.version})",
+            argument=argument,
+            fix="add() stores new commitments; use update() to change a stored one",
+        )
+    return commitment
+
+
+def check_query(value: Any) -> Query:
+    """``value`` if it is a :class:`Query`, else InvalidArgumentError naming ``query``."""
+    if not isinstance(value, Query):
+        raise InvalidArgumentError(f"must be a Query, not {type(value).__name__}", argument="query")
+    return value

@@ -1,0 +1,216 @@
+"""Database differences, declared as capabilities instead of scattered ``if`` tests.
+
+:func:`traits_for` describes what an engine's database can do
+(:class:`DialectTraits`); :func:`prepare_engine` installs the SQLite recipe
+(WAL, a busy timeout, ``BEGIN IMMEDIATE`` for write transactions);
+:func:`insert_ignore` builds an insert that skips rows whose key exists,
+spelled the way each database spells it.
+
+SQLite has no row locks, and SQLAlchemy silently drops ``FOR UPDATE`` there,
+so a write transaction takes SQLite's write lock up front
+(``BEGIN IMMEDIATE``): concurrent writers queue on the busy timeout instead
+of failing with "database is locked" halfway through.  This uses the pysqlite
+recipe from SQLAlchemy's documentation: the driver's own transaction handling
+is switched off (``isolation_level = None``) and keepword emits ``BEGIN``
+itself from the engine's ``begin`` event.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.dml import Insert
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "WRITE",
+    "DialectTraits",
+    "db_now",
+    "insert_ignore",
+    "prepare_engine",
+    "traits_for",
+]
+
+WRITE = "keepword_write"
+"""Execution option: ``connection.execution_options(keepword_write=True)`` starts
+the next transaction as a write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite connection waits for the write lock before "database is locked"."""
+
+_PREPARED = "keepword_sqlite_prepared"
+
+
+@attrs.frozen(kw_only=True)
+class DialectTraits:
+    """What one database can do, as keepword needs to know it.
+
+    Attributes:
+        name: SQLAlchemy's dialect name (``"sqlite"``, ``"postgresql"``, ``"mysql"``).
+        skip_locked: ``SELECT ... FOR UPDATE SKIP LOCKED`` works.
+        row_locks: ``SELECT ... FOR UPDATE`` locks rows (SQLite locks the whole file).
+        multiprocess: several processes may share the database.
+        begin_immediate: write transactions start with ``BEGIN IMMEDIATE``.
+    """
+
+    name: str
+    skip_locked: bool
+    row_locks: bool
+    multiprocess: bool
+    begin_immediate: bool
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The :data:`keepword.store.CAPABILITIES` names these traits give a store."""
+        caps = {"transactions"}
+        if self.multiprocess:
+            caps.add("multiprocess")
+        if self.skip_locked:
+            caps.add("skip_locked")
+        return frozenset(caps)
+
+
+def _is_memory_sqlite(engine: Engine) -> bool:
+    database = engine.url.database
+    return (
+        not database
+        or database == ":memory:"
+        or database.startswith("file::memory:")
+        or "mode=memory" in str(engine.url.query.get("mode", ""))
+    )
+
+
+def traits_for(engine: Engine) -> DialectTraits:
+    """The traits of ``engine``'s database.
+
+    For MariaDB/MySQL, ``SKIP LOCKED`` depends on the server version
+    (MariaDB 10.6, MySQL 8.0); before a first connection it is assumed.
+    """
+    dialect = engine.dialect
+    if dialect.name == "sqlite":
+        return DialectTraits(
+            name="sqlite",
+            skip_locked=False,
+            row_locks=False,
+            multiprocess=not _is_memory_sqlite(engine),
+            begin_immediate=True,
+        )
+    if dialect.name == "postgresql":
+        return DialectTraits(
+            name="postgresql",
+            skip_locked=True,
+            row_locks=True,
+            multiprocess=True,
+            begin_immediate=False,
+        )
+    if dialect.name in ("mysql", "mariadb"):
+        version = tuple(dialect.server_version_info or ())
+        mariadb = bool(getattr(dialect, "is_mariadb", False))
+        minimum = (10, 6) if mariadb else (8, 0, 1)
+        # Not connected yet (no version): assume a supported server; refined later.
+        skip = not version or version >= minimum
+        return DialectTraits(
+            name="mysql",
+            skip_locked=skip,
+            row_locks=True,
+            multiprocess=True,
+            begin_immediate=False,
+        )
+    return DialectTraits(
+        name=dialect.name,
+        skip_locked=False,
+        row_locks=False,
+        multiprocess=True,
+        begin_immediate=False,
+    )
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """``begin`` event: emit BEGIN (IMMEDIATE for writes) ourselves, after one-time setup."""
+    fairy = conn.connection
+    dbapi: Any = fairy.dbapi_connection
+    if not fairy.info.get(_PREPARED):
+        dbapi.isolation_level = None  # the driver stops issuing BEGIN/COMMIT on its own
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if not _is_memory_sqlite(conn.engine):
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+        fairy.info[_PREPARED] = True
+    if conn.get_execution_options().get(WRITE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def prepare_engine(engine: Engine) -> None:
+    """Install keepword's per-database setup on ``engine`` (idempotent).
+
+    Only SQLite needs any: WAL journal, a busy timeout, foreign keys, and
+    ``BEGIN IMMEDIATE`` for transactions started with the :data:`WRITE`
+    execution option (plain deferred ``BEGIN`` otherwise).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    if not event.contains(engine, "begin", _sqlite_begin):
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def insert_ignore(table: sa.Table, dialect_name: str, on: tuple[str, ...] | None = None) -> Insert:
+    """An ``INSERT`` that silently skips rows whose primary or unique key exists.
+
+    PostgreSQL and SQLite: ``ON CONFLICT DO NOTHING`` (only for a conflict on
+    the columns ``on`` when given, so any other duplicate still fails);
+    MariaDB/MySQL: ``ON DUPLICATE KEY UPDATE`` of the first primary-key
+    column to itself (unlike ``INSERT IGNORE`` it does not hide other errors).
+    """
+    target = None if on is None else [table.c[name] for name in on]
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=target)
+    if dialect_name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=target)
+    if dialect_name in ("mysql", "mariadb"):
+        stmt = mysql.insert(table)
+        first = next(iter(table.primary_key.columns))
+        return stmt.on_duplicate_key_update({first.name: stmt.inserted[first.name]})
+    return sa.insert(table)
+
+
+_DB_NOW = {
+    "postgresql": "SELECT clock_timestamp()",
+    "mysql": "SELECT UTC_TIMESTAMP(6)",
+    "mariadb": "SELECT UTC_TIMESTAMP(6)",
+    "sqlite": "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
+}
+
+
+def db_now(conn: Connection) -> _dt.datetime:
+    """The database server's clock, as an aware UTC ``datetime``.
+
+    Leases are judged by this clock, never by a worker's: workers whose
+    clocks disagree still agree on whether a claim has expired.  PostgreSQL
+    ``clock_timestamp()``; MariaDB/MySQL ``UTC_TIMESTAMP(6)``; SQLite
+    ``strftime('%Y-%m-%d %H:%M:%f', 'now')`` (milliseconds; SQLite's clock is
+    the host's, shared by every process on it).  The value is then bound as a
+    parameter of the same column type the lease columns use, so comparisons
+    and stored values agree on every database.
+    """
+    name = conn.dialect.name
+    sql = _DB_NOW.get(name, "SELECT CURRENT_TIMESTAMP")
+    value: Any = conn.exec_driver_sql(sql).scalar_one()
+    if isinstance(value, str):
+        value = _dt.datetime.fromisoformat(value)
+    if not isinstance(value, _dt.datetime):  # pragma: no cover - every driver returns these
+        raise TypeError(f"the database clock returned {type(value).__name__}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_dt.UTC)
+    return value.astimezone(_dt.UTC)

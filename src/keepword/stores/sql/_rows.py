@@ -1,0 +1,232 @@
+"""Rows in, values out: the named functions between table rows and domain values.
+
+Values never enter through ``Commitment(**row)``: each column is mapped by
+name here, so a renamed column or a new field fails loudly in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from keepword._instant import td_us
+from keepword.calendar import BusinessCalendar
+from keepword.commitment import (
+    Commitment,
+    Event,
+    Status,
+    calendar_snapshot,
+    policy_snapshot,
+)
+from keepword.escalation import EscalationPolicy
+from keepword.notice import Notice, NoticeState
+
+__all__ = [
+    "commitment_from_row",
+    "commitment_to_row",
+    "event_from_row",
+    "event_to_row",
+    "events_to_rows",
+    "notice_from_row",
+    "notice_to_row",
+]
+
+
+def commitment_to_row(commitment: Commitment) -> dict[str, Any]:
+    """The ``{prefix}commitments`` row of a commitment (without its events).
+
+    ``history_length`` records how many events belong to this state, so a
+    reader that loads events in a second statement keeps exactly those.
+    """
+    c = commitment
+    return {
+        "tenant": c.tenant,
+        "id": c.id,
+        "customer": c.customer,
+        "owner": c.owner,
+        "kind": c.kind,
+        "what": c.what,
+        "made_at": c.made_at,
+        "due_at": c.due_at,
+        "status": c.status.value,
+        "version": c.version,
+        "external_ref": c.external_ref,
+        "tags": list(c.tags),
+        "priority": c.priority,
+        "waiting_for": c.waiting_for,
+        "terms": c.terms,  # frozen JSON: json.dumps writes it as is
+        "spec": c.spec,
+        "calendar": calendar_snapshot(c.calendar),
+        "kept_at": c.kept_at,
+        "closed_at": c.closed_at,
+        "breached_at": c.breached_at,
+        "paused_at": c.paused_at,
+        "lateness_us": None if c.lateness is None else td_us(c.lateness),
+        "deadline_version": c.deadline_version,
+        "history_length": len(c.history),
+        "policy": None if c.policy is None else policy_snapshot(c.policy),
+        "escalation_cursor": c.escalation_cursor,
+        "next_action_at": c.next_action_at,
+    }
+
+
+def event_to_row(tenant: str, commitment_id: str, event: Event) -> dict[str, Any]:
+    """The ``{prefix}events`` row of one event of a commitment."""
+    return {
+        "tenant": tenant,
+        "commitment_id": commitment_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "at": event.at,
+        "actor": event.actor,
+        "data": event.data,
+    }
+
+
+def events_to_rows(commitment: Commitment, events: Iterable[Event]) -> list[dict[str, Any]]:
+    """The event rows of ``events`` (some or all of ``commitment.history``)."""
+    return [event_to_row(commitment.tenant, commitment.id, e) for e in events]
+
+
+def event_from_row(row: Mapping[Any, Any]) -> Event:
+    """The :class:`Event` an ``{prefix}events`` row holds."""
+    return Event(
+        seq=int(row["seq"]),
+        kind=row["kind"],
+        at=row["at"],
+        actor=row["actor"],
+        data=_json(row["data"]),
+    )
+
+
+def commitment_from_row(row: Mapping[Any, Any], events: Sequence[Event]) -> Commitment:
+    """The :class:`Commitment` a ``{prefix}commitments`` row and its events hold.
+
+    Args:
+        row: the commitment row (a mapping by column name).
+        events: its events in ``seq`` order; events past the row's
+            ``history_length`` (written by a later update) are ignored.
+    """
+    lateness_us = row["lateness_us"]
+    length = int(row["history_length"])
+    history = tuple(events[:length]) if len(events) > length else tuple(events)
+    return Commitment(
+        id=row["id"],
+        tenant=row["tenant"],
+        customer=row["customer"],
+        owner=row["owner"],
+        kind=row["kind"],
+        what=row["what"],
+        made_at=row["made_at"],
+        due_at=row["due_at"],
+        status=Status(row["status"]),
+        version=int(row["version"]),
+        external_ref=row["external_ref"],
+        tags=tuple(_json(row["tags"])),
+        priority=int(row["priority"]),
+        waiting_for=row["waiting_for"],
+        terms=_json(row["terms"]),
+        spec=row["spec"],
+        calendar=_calendar(_json(row["calendar"])),
+        kept_at=row["kept_at"],
+        closed_at=row["closed_at"],
+        breached_at=row["breached_at"],
+        paused_at=row["paused_at"],
+        lateness=None if lateness_us is None else _dt.timedelta(microseconds=int(lateness_us)),
+        deadline_version=int(row["deadline_version"]),
+        policy=_policy(row["policy"]),
+        escalation_cursor=int(row["escalation_cursor"]),
+        next_action_at=row["next_action_at"],
+        history=history,
+    )
+
+
+def notice_to_row(notice: Notice, *, claim_token: str | None = None) -> dict[str, Any]:
+    """The ``{prefix}notices`` row of a notice (``claim_token`` is not part of a Notice)."""
+    n = notice
+    return {
+        "tenant": n.tenant,
+        "id": n.id,
+        "idempotency_key": n.idempotency_key,
+        "commitment_id": n.commitment_id,
+        "deadline_version": n.deadline_version,
+        "step_index": n.step_index,
+        "repeat": n.repeat,
+        "step": n.step,
+        "recipient": n.recipient,
+        "action": n.action,
+        "customer": n.customer,
+        "owner": n.owner,
+        "kind": n.kind,
+        "what": n.what,
+        "due_at": n.due_at,
+        "scheduled_at": n.scheduled_at,
+        "fired_at": n.fired_at,
+        "late": bool(n.late),
+        "breach": bool(n.breach),
+        "state": n.state.value,
+        "claim_token": claim_token,
+        "claimed_until": n.claimed_until,
+        "acked_at": n.acked_at,
+    }
+
+
+def notice_from_row(row: Mapping[Any, Any]) -> Notice:
+    """The :class:`Notice` a ``{prefix}notices`` row holds."""
+    return Notice(
+        id=row["id"],
+        tenant=row["tenant"],
+        idempotency_key=row["idempotency_key"],
+        commitment_id=row["commitment_id"],
+        deadline_version=int(row["deadline_version"]),
+        step_index=int(row["step_index"]),
+        repeat=int(row["repeat"]),
+        step=row["step"],
+        recipient=row["recipient"],
+        action=row["action"],
+        customer=row["customer"],
+        owner=row["owner"],
+        kind=row["kind"],
+        what=row["what"],
+        due_at=row["due_at"],
+        scheduled_at=row["scheduled_at"],
+        fired_at=row["fired_at"],
+        late=bool(row["late"]),
+        breach=bool(row["breach"]),
+        state=NoticeState(row["state"]),
+        claimed_until=row["claimed_until"],
+        acked_at=row["acked_at"],
+    )
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's value; drivers that hand back text get it parsed."""
+    if isinstance(value, (str, bytes)):
+        return json.loads(value)
+    return value
+
+
+def _calendar(snapshot: Mapping[str, Any]) -> BusinessCalendar:
+    """Rebuild a calendar snapshot, sharing one instance per distinct snapshot."""
+    return _calendar_from_text(json.dumps(snapshot, sort_keys=True, separators=(",", ":")))
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar_from_text(text: str) -> BusinessCalendar:
+    return BusinessCalendar.from_dict(json.loads(text))
+
+
+def _policy(value: Any) -> EscalationPolicy | None:
+    """Rebuild a policy snapshot (``None`` when the commitment has none)."""
+    data = None if value is None else _json(value)
+    if data is None:
+        return None
+    return _policy_from_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+@functools.lru_cache(maxsize=256)
+def _policy_from_text(text: str) -> EscalationPolicy:
+    return EscalationPolicy.from_dict(json.loads(text))

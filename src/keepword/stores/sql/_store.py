@@ -1,0 +1,1103 @@
+"""``SqlStore``: the :class:`~keepword.store.Store` port on SQLite, PostgreSQL and MariaDB/MySQL.
+
+One transaction per call, through SQLAlchemy Core; every statement filters by
+tenant; no session state survives a call.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Engine
+
+from keepword._instant import to_utc
+from keepword.commitment import Commitment, Event, Status, check_identifier
+from keepword.errors import (
+    ConflictError,
+    InvalidArgumentError,
+    NotFoundError,
+    SchemaError,
+    StoreError,
+)
+from keepword.notice import Notice, NoticeState
+from keepword.store import Query, check_commitment, check_new_commitment, check_query
+from keepword.stores.sql import _dialect, _errors, _rows, _schema
+
+if TYPE_CHECKING:
+    from keepword.store import Store
+
+__all__ = ["SqlStore"]
+
+T = TypeVar("T")
+
+_CHUNK = 500
+"""Ids per ``IN (...)`` list when loading events (well under every driver's limit)."""
+
+_IMMUTABLE = ("made_at", "external_ref")
+
+_OPEN = Status.OPEN.value
+_PENDING, _CLAIMED, _ACKED = (
+    NoticeState.PENDING.value,
+    NoticeState.CLAIMED.value,
+    NoticeState.ACKED.value,
+)
+
+
+def _check_limit(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentError(f"must be an int, not {type(value).__name__}", argument="limit")
+    if value < 1:
+        raise InvalidArgumentError(f"must be > 0 (got {value})", argument="limit")
+    return value
+
+
+def _check_lease(value: Any) -> _dt.timedelta:
+    if not isinstance(value, _dt.timedelta):
+        raise InvalidArgumentError(
+            f"must be a datetime.timedelta, not {type(value).__name__}", argument="lease"
+        )
+    if value <= _dt.timedelta(0):
+        raise InvalidArgumentError(f"must be > 0 (got {value})", argument="lease")
+    return value
+
+
+def _check_ids(value: Any) -> list[str]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise InvalidArgumentError("must be a sequence of ids", argument="ids")
+    return [check_identifier(i, f"ids[{n}]") for n, i in enumerate(value)]
+
+
+def _check_token(value: Any) -> str:
+    return check_identifier(value, "token")
+
+
+def _new_token(worker: str) -> str:
+    """A fresh claim token: unique (a UUID) and saying who claimed (for diagnostics)."""
+    return f"{uuid.uuid4().hex}:{worker}"[:255]
+
+
+def _notice_fields(notice: Notice) -> dict[str, Any]:
+    return {f.name: getattr(notice, f.name) for f in attrs.fields(Notice)}
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+def _make_engine(url: str | sa.URL) -> Engine:
+    try:
+        parsed = sa.make_url(url)
+    except sa_exc.ArgumentError as error:
+        raise InvalidArgumentError(
+            f"is not a database URL ({error})",
+            argument="url_or_engine",
+            fix="e.g. 'sqlite:///keepword.db' or 'postgresql+psycopg://user@host/db'",
+        ) from None
+    kwargs: dict[str, Any] = {}
+    backend = parsed.get_backend_name()
+    if backend in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    if backend != "sqlite":
+        kwargs["pool_pre_ping"] = True
+    try:
+        return sa.create_engine(parsed, **kwargs)
+    except (ImportError, sa_exc.NoSuchModuleError) as error:
+        raise InvalidArgumentError(
+            f"needs a database driver that is not installed ({error})",
+            argument="url_or_engine",
+            fix="pip install 'keepword[postgres]' or 'keepword[mysql]'",
+        ) from None
+    except sa_exc.ArgumentError as error:
+        raise InvalidArgumentError(str(error), argument="url_or_engine") from None
+
+
+class SqlStore:
+    """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
+
+    Implements :class:`keepword.store.Store`; each method's contract is there.
+    Every call runs in one transaction of its own and is retried as a whole
+    when the database reports a lock, a deadlock or a serialization failure;
+    driver errors never reach the caller raw.
+
+    Args:
+        url_or_engine: a database URL (the store then creates, and on
+            :meth:`close` disposes, its own engine) or a SQLAlchemy
+            :class:`~sqlalchemy.engine.Engine` you own.  SQLite engines get
+            keepword's setup installed: WAL, a busy timeout, and
+            ``BEGIN IMMEDIATE`` for keepword's write transactions.
+        table_prefix: prefix of every table name (``^[A-Za-z_][A-Za-z0-9_]{0,30}$``),
+            so several stores can share one database.
+        schema: the database schema (PostgreSQL schema, MySQL database) the
+            tables live in; ``None`` for the default.
+
+    Raises:
+        InvalidArgumentError: a bad ``table_prefix`` or URL, or a missing driver.
+
+    Nothing connects until the first call.  The first data call checks the
+    schema version and raises :class:`~keepword.errors.SchemaError` if the
+    tables are missing (call :meth:`create_schema` or run
+    ``keepword db upgrade``) or newer than this keepword.
+
+    >>> import keepword
+    >>> store = SqlStore("sqlite://", table_prefix="demo_")
+    >>> store.create_schema()
+    >>> store.count("shop-7", keepword.store.Query())
+    0
+    >>> store.close()
+    """
+
+    def __init__(
+        self,
+        url_or_engine: str | sa.URL | Engine,
+        *,
+        table_prefix: str = "keepword_",
+        schema: str | None = None,
+    ) -> None:
+        prefix = _schema.check_table_prefix(table_prefix)
+        if schema is not None and not isinstance(schema, str):
+            raise InvalidArgumentError(
+                f"must be a str or None, not {type(schema).__name__}", argument="schema"
+            )
+        if isinstance(url_or_engine, Engine):
+            self._engine, self._owns_engine = url_or_engine, False
+        elif isinstance(url_or_engine, (str, sa.URL)):
+            self._engine, self._owns_engine = _make_engine(url_or_engine), True
+        else:
+            raise InvalidArgumentError(
+                "must be a database URL or a SQLAlchemy Engine, "
+                f"not {type(url_or_engine).__name__}",
+                argument="url_or_engine",
+            )
+        _dialect.prepare_engine(self._engine)
+        self._prefix = prefix
+        self._schema_name = schema
+        self._metadata = _schema.build_metadata(prefix, schema)
+        names = _schema.table_names(prefix)
+        key = (lambda n: f"{schema}.{n}") if schema else (lambda n: n)
+        self._c = self._metadata.tables[key(names[0])]
+        self._e = self._metadata.tables[key(names[1])]
+        self._v = self._metadata.tables[key(names[2])]
+        self._n = self._metadata.tables[key(names[3])]
+        self._next_index = f"ix_{prefix}commitments_next_action"
+        self._ready = False
+        self._closed = False
+        self._traits: _dialect.DialectTraits | None = None
+        self._lock = threading.Lock()
+        self.capabilities: frozenset[str] = _dialect.traits_for(self._engine).capabilities
+        """What this store can do (see :data:`keepword.store.CAPABILITIES`).
+
+        ``transactions``; ``multiprocess`` unless the database is in-memory
+        SQLite; ``skip_locked`` on PostgreSQL and MariaDB/MySQL.  For
+        MariaDB/MySQL it is refined at the first call, once the server
+        version is known (``SKIP LOCKED`` needs MariaDB 10.6 or MySQL 8).
+        """
+
+    def __repr__(self) -> str:
+        url = self._engine.url.render_as_string(hide_password=True)
+        return f"<SqlStore {url} table_prefix={self._prefix!r}>"
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine the store runs on."""
+        return self._engine
+
+    @property
+    def metadata(self) -> sa.MetaData:
+        """The store's tables, for a host's own Alembic ``target_metadata``."""
+        return self._metadata
+
+    @property
+    def table_prefix(self) -> str:
+        """The prefix of the store's table names."""
+        return self._prefix
+
+    @property
+    def traits(self) -> _dialect.DialectTraits:
+        """What the database can do (connects once to learn a MariaDB/MySQL server version)."""
+        if self._traits is None:
+            if self._engine.dialect.name in ("mysql", "mariadb") and (
+                self._engine.dialect.server_version_info is None
+            ):
+                _errors.retrying("connect", self._touch)
+            self._traits = _dialect.traits_for(self._engine)
+        return self._traits
+
+    def _touch(self) -> None:
+        with self._engine.connect():
+            pass
+
+    # ------------------------------------------------------------------ schema
+
+    def create_schema(self) -> None:
+        """Create the tables if missing and record the schema version.
+
+        Safe to call again, and from several processes at once.  Production
+        deployments may prefer the shipped Alembic migrations
+        (:func:`keepword.stores.sql.migrate.upgrade`).
+
+        Raises:
+            SchemaError: the tables exist at a version this keepword does not know.
+            StoreError: the database refused to create them.
+        """
+        self._check_open()
+        insert = _dialect.insert_ignore(self._v, self._engine.dialect.name).values(
+            name=_schema.SCHEMA_NAME, version=_schema.SCHEMA_VERSION
+        )
+
+        def create() -> None:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{_dialect.WRITE: True})
+                with conn.begin():
+                    self._metadata.create_all(conn, checkfirst=True)
+                with conn.begin():
+                    conn.execute(insert)
+
+        try:
+            _errors.retrying("create_schema", create)
+        except StoreError:
+            # Another process may have created the tables between our check and our CREATE.
+            self._ready = False
+            self._ensure_ready()
+            return
+        self._ready = False
+        self._ensure_ready()
+
+    def drop_schema(self) -> None:
+        """Drop the store's tables and their data (and keepword's Alembic version table).
+
+        Meant for tests and for removing keepword from a database.
+        """
+        self._check_open()
+        alembic_version = sa.Table(
+            f"{self._prefix}alembic_version",
+            sa.MetaData(schema=self._schema_name),
+            sa.Column("version_num", sa.String(32), primary_key=True),
+        )
+
+        def drop() -> None:
+            with self._engine.connect() as conn:
+                conn.execution_options(**{_dialect.WRITE: True})
+                with conn.begin():
+                    self._metadata.drop_all(conn, checkfirst=True)
+                    alembic_version.drop(conn, checkfirst=True)
+
+        _errors.retrying("drop_schema", drop)
+        self._ready = False
+
+    def _ensure_ready(self) -> None:
+        """Check the schema version once per store; raise SchemaError if unusable."""
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            stmt = sa.select(self._v.c.version).where(self._v.c.name == _schema.SCHEMA_NAME)
+
+            def read() -> Any:
+                with self._engine.connect() as conn, conn.begin():
+                    return conn.execute(stmt).scalar_one_or_none()
+
+            try:
+                version = _errors.retrying("start", read)
+            except SchemaError:
+                version = None
+            if version is None:
+                raise SchemaError(
+                    f"keepword's tables (prefix {self._prefix!r}) are missing from "
+                    f"{self._engine.url.render_as_string(hide_password=True)}",
+                    fix="call SqlStore.create_schema() or run `keepword db upgrade`",
+                )
+            if version > _schema.SCHEMA_VERSION:
+                raise SchemaError(
+                    f"the database schema is at version {version}, newer than this keepword "
+                    f"understands ({_schema.SCHEMA_VERSION})",
+                    fix="upgrade keepword (pip install -U keepword)",
+                )
+            if version < _schema.SCHEMA_VERSION:
+                raise SchemaError(
+                    f"the database schema is at version {version}, older than this keepword "
+                    f"needs ({_schema.SCHEMA_VERSION})",
+                    fix="run `keepword db upgrade`",
+                )
+            self._ready = True
+            self._traits = _dialect.traits_for(self._engine)
+            self.capabilities = self._traits.capabilities
+
+    # ------------------------------------------------------------------ transactions
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("this SqlStore is closed", fix="create a new SqlStore")
+
+    def _run(
+        self,
+        operation: str,
+        work: Callable[[Connection], T],
+        *,
+        write: bool,
+        read_committed: bool = False,
+    ) -> T:
+        """Run ``work`` in one transaction (retried whole on transient failures).
+
+        ``read_committed`` runs it at READ COMMITTED on MariaDB/MySQL (whose
+        default, REPEATABLE READ, keeps locks on every row a locking read
+        scanned and takes gap locks); PostgreSQL's default already is.
+        """
+        self._check_open()
+        self._ensure_ready()
+        mysql = read_committed and self._engine.dialect.name in ("mysql", "mariadb")
+
+        def transaction() -> T:
+            with self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(**{_dialect.WRITE: True})
+                if mysql:
+                    conn.execution_options(isolation_level="READ COMMITTED")
+                with conn.begin():
+                    return work(conn)
+
+        return _errors.retrying(operation, transaction)
+
+    # ------------------------------------------------------------------ reading helpers
+
+    def _events_of(
+        self, conn: Connection, tenant: str, ids: Sequence[str]
+    ) -> dict[str, list[Event]]:
+        e = self._e
+        out: dict[str, list[Event]] = {i: [] for i in ids}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = list(ids[start : start + _CHUNK])
+            stmt = (
+                sa.select(e)
+                .where(e.c.tenant == tenant, e.c.commitment_id.in_(chunk))
+                .order_by(e.c.commitment_id, e.c.seq)
+            )
+            for row in conn.execute(stmt).mappings():
+                out[row["commitment_id"]].append(_rows.event_from_row(row))
+        return out
+
+    def _load(self, conn: Connection, tenant: str, rows: Sequence[Any]) -> list[Commitment]:
+        if not rows:
+            return []
+        events = self._events_of(conn, tenant, [r["id"] for r in rows])
+        return [_rows.commitment_from_row(r, events[r["id"]]) for r in rows]
+
+    def _by_ref(self, conn: Connection, tenant: str, ref: str) -> Commitment | None:
+        c = self._c
+        row = (
+            conn.execute(sa.select(c).where(c.c.tenant == tenant, c.c.external_ref == ref))
+            .mappings()
+            .first()
+        )
+        return None if row is None else self._load(conn, tenant, [row])[0]
+
+    def _where(self, tenant: str, q: Query) -> list[sa.ColumnElement[bool]]:
+        c = self._c
+        clauses: list[sa.ColumnElement[bool]] = [c.c.tenant == tenant]
+        if q.customer is not None:
+            clauses.append(c.c.customer == q.customer)
+        if q.owner is not None:
+            clauses.append(c.c.owner == q.owner)
+        if q.kind is not None:
+            clauses.append(c.c.kind == q.kind)
+        if q.statuses is not None:
+            clauses.append(c.c.status.in_(sorted(s.value for s in q.statuses)))
+        if q.due_after is not None:
+            clauses.append(c.c.due_at >= q.due_after)
+        if q.due_before is not None:
+            clauses.append(c.c.due_at < q.due_before)
+        if q.waiting_for is not None:
+            clauses.append(c.c.waiting_for == q.waiting_for)
+        if q.external_ref is not None:
+            clauses.append(c.c.external_ref == q.external_ref)
+        return clauses
+
+    # ------------------------------------------------------------------ writes
+
+    def _insert(self, conn: Connection, commitments: Sequence[Commitment]) -> None:
+        if not commitments:
+            return
+        conn.execute(sa.insert(self._c), [_rows.commitment_to_row(c) for c in commitments])
+        events = [row for c in commitments for row in _rows.events_to_rows(c, c.history)]
+        conn.execute(sa.insert(self._e), events)
+
+    def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
+        """Store a new commitment unless its tenant already has its external reference.
+
+        See :meth:`keepword.store.Store.add`.  Race-safe: when concurrent
+        adds of one reference collide on the unique key, the losers read and
+        return the winner's commitment.
+
+        Raises:
+            InvalidArgumentError: not a ``Commitment``, or ``version != 1``.
+            ConflictError: the id already exists (in any tenant).
+        """
+        new = check_new_commitment(commitment, "commitment")
+        ref = new.external_ref
+
+        def attempt(conn: Connection) -> tuple[Commitment, bool]:
+            if ref is not None:
+                existing = self._by_ref(conn, new.tenant, ref)
+                if existing is not None:
+                    return existing, False
+            self._insert(conn, [new])
+            return new, True
+
+        try:
+            return self._run("add", attempt, write=True)
+        except ConflictError:
+            if ref is not None:
+                found = self._run(
+                    "add", lambda conn: self._by_ref(conn, new.tenant, ref), write=False
+                )
+                if found is not None:
+                    return found, False
+            raise ConflictError(
+                f"a commitment with id {new.id!r} already exists",
+                argument="id",
+                fix="give every new commitment a fresh id (keepword._ids.new_id)",
+            ) from None
+
+    def add_many(self, commitments: Sequence[Commitment]) -> list[tuple[Commitment, bool]]:
+        """Store several new commitments in one transaction: all or nothing.
+
+        One existence query per tenant for the references, then one
+        multi-row insert for the commitments and one for their events.
+        See :meth:`keepword.store.Store.add_many`.
+
+        Raises:
+            InvalidArgumentError: an item is not a ``Commitment`` or has ``version != 1``.
+            ConflictError: an item's id exists already or repeats in the batch.
+        """
+        if isinstance(commitments, (str, bytes)) or not isinstance(commitments, Sequence):
+            raise InvalidArgumentError("must be a sequence of Commitment", argument="commitments")
+        items = [check_new_commitment(c, f"commitments[{i}]") for i, c in enumerate(commitments)]
+        ids = [c.id for c in items]
+        if len(set(ids)) != len(ids):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            raise ConflictError(
+                f"the batch holds id {twice[0]!r} more than once",
+                argument="commitments",
+                fix="give every new commitment a fresh id (keepword._ids.new_id)",
+            )
+        if not items:
+            self._check_open()
+            return []
+
+        def attempt(conn: Connection) -> list[tuple[Commitment, bool]]:
+            existing = self._existing_refs(conn, items)
+            results: list[tuple[Commitment, bool]] = []
+            fresh: list[Commitment] = []
+            for new in items:
+                key = (new.tenant, new.external_ref)
+                if new.external_ref is not None and key in existing:
+                    results.append((existing[key], False))
+                    continue
+                fresh.append(new)
+                if new.external_ref is not None:
+                    existing[key] = new
+                results.append((new, True))
+            self._insert(conn, fresh)
+            return results
+
+        # A unique-key violation means another writer committed one of our
+        # references meanwhile (the next run sees it and maps to it) or an id
+        # exists already (every run fails the same way).
+        for _ in range(3):
+            try:
+                return self._run("add_many", attempt, write=True)
+            except ConflictError:
+                continue
+        raise ConflictError(
+            "some commitment's id already exists; nothing was stored",
+            argument="id",
+            fix="give every new commitment a fresh id (keepword._ids.new_id)",
+        )
+
+    def _existing_refs(
+        self, conn: Connection, items: Iterable[Commitment]
+    ) -> dict[tuple[str, str | None], Commitment]:
+        by_tenant: dict[str, set[str]] = {}
+        for c in items:
+            if c.external_ref is not None:
+                by_tenant.setdefault(c.tenant, set()).add(c.external_ref)
+        found: dict[tuple[str, str | None], Commitment] = {}
+        table = self._c
+        for tenant, refs in by_tenant.items():
+            ordered = sorted(refs)
+            for start in range(0, len(ordered), _CHUNK):
+                chunk = ordered[start : start + _CHUNK]
+                rows = (
+                    conn.execute(
+                        sa.select(table).where(
+                            table.c.tenant == tenant, table.c.external_ref.in_(chunk)
+                        )
+                    )
+                    .mappings()
+                    .all()
+                )
+                for c in self._load(conn, tenant, rows):
+                    found[(tenant, c.external_ref)] = c
+        return found
+
+    def update(self, commitment: Commitment, *, expected_version: int) -> Commitment:
+        """Replace a stored commitment iff its stored version is ``expected_version``.
+
+        ``UPDATE ... WHERE tenant = ? AND id = ? AND version = ?`` (and the
+        immutable fields unchanged); when no row matches, a lookup says why
+        (:class:`NotFoundError`, :class:`ConflictError` or a changed
+        immutable field).  Then the stored history is compared with the new
+        one and only the new events are inserted, in the same transaction.
+        See :meth:`keepword.store.Store.update`.
+
+        Raises:
+            InvalidArgumentError: bad arguments, a rewritten history or a changed
+                immutable field; nothing is written.
+            NotFoundError: no such commitment in ``commitment.tenant``.
+            ConflictError: the stored version differs from ``expected_version``.
+        """
+        new = check_commitment(commitment, "commitment")
+        self._check_versions(new, expected_version)
+        stmt = self._update_stmt(new, expected_version)
+
+        def attempt(conn: Connection) -> Commitment:
+            if conn.execute(stmt).rowcount != 1:
+                self._explain_miss(conn, new, expected_version)
+            self._append_events(conn, new)
+            return new
+
+        return self._run("update", attempt, write=True)
+
+    def _check_versions(self, new: Commitment, expected_version: Any) -> None:
+        if not isinstance(expected_version, int) or isinstance(expected_version, bool):
+            raise InvalidArgumentError(
+                f"must be an int, not {type(expected_version).__name__}",
+                argument="expected_version",
+            )
+        if expected_version < 1:
+            raise InvalidArgumentError(
+                f"must be >= 1 (got {expected_version})", argument="expected_version"
+            )
+        if new.version != expected_version + 1:
+            raise InvalidArgumentError(
+                f"the new version must be expected_version + 1 = {expected_version + 1} "
+                f"(got {new.version})",
+                argument="commitment",
+            )
+
+    def _update_stmt(
+        self, new: Commitment, expected_version: int, *, token: str | None = None
+    ) -> sa.Update:
+        """``UPDATE`` of the commitment row iff version (and claim ``token``, if given) match.
+
+        Every column of the new state is written, ``policy``,
+        ``escalation_cursor`` and ``next_action_at`` included; with a
+        ``token`` the claim is released too.
+        """
+        c = self._c
+        values = _rows.commitment_to_row(new)
+        for key in ("tenant", "id", *_IMMUTABLE):
+            values.pop(key)
+        ref_matches = (
+            c.c.external_ref.is_(None)
+            if new.external_ref is None
+            else c.c.external_ref == new.external_ref
+        )
+        where = [
+            c.c.tenant == new.tenant,
+            c.c.id == new.id,
+            c.c.version == expected_version,
+            c.c.made_at == new.made_at,
+            ref_matches,
+        ]
+        if token is not None:
+            where.append(c.c.claim_token == token)
+            values.update(claim_token=None, claimed_until=None)
+        return sa.update(c).where(*where).values(**values)
+
+    def _append_events(self, conn: Connection, new: Commitment) -> None:
+        """Insert the events of ``new`` past the stored history (which it must extend)."""
+        e = self._e
+        stored = [
+            _rows.event_from_row(r)
+            for r in conn.execute(
+                sa.select(e)
+                .where(e.c.tenant == new.tenant, e.c.commitment_id == new.id)
+                .order_by(e.c.seq)
+            ).mappings()
+        ]
+        if tuple(new.history[: len(stored)]) != tuple(stored):
+            raise InvalidArgumentError(
+                "the history must extend the stored history (events are only appended)",
+                argument="commitment",
+                fix="apply transitions to the stored commitment, never rewrite its events",
+            )
+        added = new.history[len(stored) :]
+        if added:
+            conn.execute(sa.insert(e), _rows.events_to_rows(new, added))
+
+    def _explain_miss(
+        self,
+        conn: Connection,
+        new: Commitment,
+        expected_version: int,
+        *,
+        token: str | None = None,
+    ) -> None:
+        c = self._c
+        row = (
+            conn.execute(
+                sa.select(c.c.version, c.c.made_at, c.c.external_ref, c.c.claim_token)
+                .where(c.c.tenant == new.tenant, c.c.id == new.id)
+                # A locking read sees the latest committed row, even inside a
+                # REPEATABLE READ snapshot (MariaDB's default).
+                .with_for_update(read=True)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFoundError("commitment", new.id, argument="commitment")
+        if row["version"] != expected_version:
+            raise ConflictError(
+                f"commitment {new.id!r} is at version {row['version']}, "
+                f"not {expected_version}: someone else changed it",
+                argument="expected_version",
+                expected_version=expected_version,
+                actual_version=int(row["version"]),
+            )
+        for name in _IMMUTABLE:
+            if row[name] != getattr(new, name):
+                raise InvalidArgumentError(
+                    f"{name} cannot change ({row[name]!r} -> {getattr(new, name)!r})",
+                    argument="commitment",
+                )
+        if token is not None and row["claim_token"] != token:
+            raise ConflictError(
+                f"commitment {new.id!r} is no longer claimed by this worker: its lease "
+                "expired and another worker took it",
+                argument="token",
+                fix="drop this result; the worker holding the claim fires the step",
+                expected_version=expected_version,
+                actual_version=int(row["version"]),
+            )
+        raise StoreError(  # pragma: no cover - the UPDATE's conditions are exactly those above
+            f"update of commitment {new.id!r} matched no row for an unknown reason"
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, tenant: str, id: str) -> Commitment:
+        """The commitment ``id`` of ``tenant``.
+
+        Raises:
+            NotFoundError: none in this tenant (another tenant's id included).
+            InvalidArgumentError: ``tenant`` or ``id`` is not an identifier.
+        """
+        check_identifier(tenant, "tenant")
+        check_identifier(id, "id")
+        c = self._c
+
+        def read(conn: Connection) -> Commitment:
+            row = conn.execute(sa.select(c).where(c.c.tenant == tenant, c.c.id == id)).mappings()
+            found = row.first()
+            if found is None:
+                raise NotFoundError("commitment", id, argument="id")
+            return self._load(conn, tenant, [found])[0]
+
+        return self._run("get", read, write=False)
+
+    def get_by_ref(self, tenant: str, external_ref: str) -> Commitment | None:
+        """The tenant's commitment with this external reference, or ``None``.
+
+        Raises:
+            InvalidArgumentError: ``tenant`` or ``external_ref`` is not an identifier.
+        """
+        check_identifier(tenant, "tenant")
+        check_identifier(external_ref, "external_ref")
+        return self._run(
+            "get_by_ref", lambda conn: self._by_ref(conn, tenant, external_ref), write=False
+        )
+
+    def find(self, tenant: str, query: Query) -> list[Commitment]:
+        """The tenant's commitments matching ``query``, ordered and limited in SQL.
+
+        Loads the events of all result rows in one more query (per 500 rows).
+        See :meth:`keepword.store.Store.find`.
+
+        Raises:
+            InvalidArgumentError: ``tenant`` is not an identifier or ``query`` not a Query.
+        """
+        check_identifier(tenant, "tenant")
+        q = check_query(query)
+        c = self._c
+        first = c.c.due_at if q.order == "due_at" else c.c.made_at
+        stmt = sa.select(c).where(*self._where(tenant, q)).order_by(first, c.c.id)
+        if q.limit is not None:
+            stmt = stmt.limit(q.limit)
+
+        def read(conn: Connection) -> list[Commitment]:
+            return self._load(conn, tenant, conn.execute(stmt).mappings().all())
+
+        return self._run("find", read, write=False)
+
+    def count(self, tenant: str, query: Query) -> int:
+        """How many of the tenant's commitments match ``query`` (its ``limit`` ignored).
+
+        Raises:
+            InvalidArgumentError: ``tenant`` is not an identifier or ``query`` not a Query.
+        """
+        check_identifier(tenant, "tenant")
+        q = check_query(query)
+        stmt = sa.select(sa.func.count()).select_from(self._c).where(*self._where(tenant, q))
+        return self._run("count", lambda conn: int(conn.execute(stmt).scalar_one()), write=False)
+
+    # ------------------------------------------------------------------ the tick
+
+    def _claiming(self, stmt: sa.Select[Any], table: sa.Table, index: str | None) -> sa.Select[Any]:
+        """``stmt`` as a claiming read: ``FOR UPDATE SKIP LOCKED`` where there are row locks.
+
+        ``index`` is forced on MariaDB/MySQL (``FORCE INDEX``): InnoDB locks
+        every row its chosen index scans, so the scan must be the narrow one.
+        SQLite has no row locks: the claim's ``BEGIN IMMEDIATE`` already holds
+        the database's only write lock.
+        """
+        traits = self.traits
+        if index is not None and traits.name == "mysql":
+            hint = f"FORCE INDEX ({index})"
+            stmt = stmt.with_hint(table, hint, dialect_name="mysql")
+            stmt = stmt.with_hint(table, hint, dialect_name="mariadb")
+        if traits.skip_locked:
+            return stmt.with_for_update(skip_locked=True)
+        if traits.row_locks:
+            return stmt.with_for_update()
+        return stmt
+
+    def _due_query(self, tenant: str, now: _dt.datetime, db_now: _dt.datetime) -> sa.Select[Any]:
+        """The claim query: the tenant's due, unclaimed (or lease-expired) OPEN commitments."""
+        c = self._c
+        status = c.c.status == _OPEN
+        if self._engine.dialect.name == "sqlite":
+            # ``+status`` keeps SQLite from choosing (tenant, status, due_at), which
+            # would scan every open commitment: the tick must follow the work due.
+            status = sa.literal_column("+" + c.c.status.name) == _OPEN
+        stmt = (
+            sa.select(c)
+            .where(
+                c.c.tenant == tenant,
+                c.c.next_action_at <= now,
+                status,
+                sa.or_(c.c.claim_token.is_(None), c.c.claimed_until <= db_now),
+            )
+            .order_by(c.c.next_action_at, c.c.id)
+        )
+        return stmt
+
+    def claim_due(
+        self, tenant: str, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Commitment]]:
+        """Claim up to ``limit`` of the tenant's commitments whose next step is due.
+
+        One write transaction: read the database clock, ``SELECT ... WHERE
+        tenant = ? AND next_action_at <= now AND status = 'open' AND (claim
+        free or claimed_until <= db_now) ORDER BY next_action_at, id LIMIT n
+        FOR UPDATE SKIP LOCKED`` (PostgreSQL, MariaDB 10.6+; SQLite holds its
+        write lock from ``BEGIN IMMEDIATE``), then mark those rows claimed by a
+        fresh token until ``db_now + lease``.  Served by the index
+        ``(tenant, next_action_at, id)``.  See :meth:`keepword.store.Store.claim_due`.
+
+        Raises:
+            InvalidArgumentError: a bad tenant, ``now``, ``limit``, ``lease`` or ``worker``.
+        """
+        check_identifier(tenant, "tenant")
+        at = to_utc(now, "now")
+        n = _check_limit(limit)
+        length = _check_lease(lease)
+        token = _new_token(check_identifier(worker, "worker"))
+        c = self._c
+
+        def attempt(conn: Connection) -> list[Commitment]:
+            db_now = _dialect.db_now(conn)
+            stmt = self._claiming(self._due_query(tenant, at, db_now).limit(n), c, self._next_index)
+            rows = conn.execute(stmt).mappings().all()
+            if not rows:
+                return []
+            ids = [r["id"] for r in rows]
+            for chunk in _chunks(ids):
+                conn.execute(
+                    sa.update(c)
+                    .where(c.c.tenant == tenant, c.c.id.in_(chunk))
+                    .values(claim_token=token, claimed_until=db_now + length)
+                )
+            return self._load(conn, tenant, rows)
+
+        claimed = self._run("claim_due", attempt, write=True, read_committed=True)
+        return token, claimed
+
+    def fire(
+        self,
+        commitment: Commitment,
+        *,
+        expected_version: int,
+        notices: Sequence[Notice],
+        token: str,
+    ) -> Commitment:
+        """Write a tick's result for one claimed commitment, all or nothing.
+
+        One write transaction: ``UPDATE`` the commitment row exactly as
+        :meth:`update` does, releasing the claim, ``WHERE ... version =
+        expected AND claim_token = token``; if no row matched, raise (the
+        transaction rolls back, so nothing is written).  Then insert the
+        notices with do-nothing on a conflict of ``(tenant,
+        idempotency_key)`` and append the new events.  The unique key, not
+        the claim, is what makes each notice exactly once.  See
+        :meth:`keepword.store.Store.fire`.
+
+        Raises:
+            InvalidArgumentError: bad arguments (a notice of another commitment
+                or tenant included); nothing is written.
+            ConflictError: the version moved on or the claim was lost.
+            NotFoundError: no such commitment in ``commitment.tenant``.
+        """
+        new = check_commitment(commitment, "commitment")
+        self._check_versions(new, expected_version)
+        claim = _check_token(token)
+        if isinstance(notices, (str, bytes)) or not isinstance(notices, Sequence):
+            raise InvalidArgumentError("must be a sequence of Notice", argument="notices")
+        rows: list[dict[str, Any]] = []
+        for i, notice in enumerate(notices):
+            if not isinstance(notice, Notice):
+                raise InvalidArgumentError(
+                    f"must be a Notice, not {type(notice).__name__}", argument=f"notices[{i}]"
+                )
+            if notice.tenant != new.tenant or notice.commitment_id != new.id:
+                raise InvalidArgumentError(
+                    "a notice must belong to the commitment being fired (same tenant and id)",
+                    argument=f"notices[{i}]",
+                )
+            rows.append(_rows.notice_to_row(notice))
+        stmt = self._update_stmt(new, expected_version, token=claim)
+        insert = _dialect.insert_ignore(
+            self._n, self._engine.dialect.name, on=("tenant", "idempotency_key")
+        )
+
+        def attempt(conn: Connection) -> Commitment:
+            if conn.execute(stmt).rowcount != 1:
+                self._explain_miss(conn, new, expected_version, token=claim)
+            if rows:
+                conn.execute(insert, rows)
+            self._append_events(conn, new)
+            return new
+
+        return self._run("fire", attempt, write=True, read_committed=True)
+
+    def release(self, tenant: str, ids: Sequence[str], token: str) -> int:
+        """Give up claims held by ``token`` without firing; returns how many were released.
+
+        Claims another token holds are left alone.
+        """
+        check_identifier(tenant, "tenant")
+        wanted = _check_ids(ids)
+        claim = _check_token(token)
+        if not wanted:
+            self._check_open()
+            return 0
+        c = self._c
+
+        def attempt(conn: Connection) -> int:
+            released = 0
+            for chunk in _chunks(wanted):
+                released += conn.execute(
+                    sa.update(c)
+                    .where(c.c.tenant == tenant, c.c.id.in_(chunk), c.c.claim_token == claim)
+                    .values(claim_token=None, claimed_until=None)
+                ).rowcount
+            return released
+
+        return self._run("release", attempt, write=True, read_committed=True)
+
+    def next_action_at(self, tenant: str) -> _dt.datetime | None:
+        """The earliest ``next_action_at`` among the tenant's OPEN commitments, or ``None``.
+
+        Claimed ones count too.  One index probe on ``(tenant, next_action_at, id)``.
+        """
+        check_identifier(tenant, "tenant")
+        c = self._c
+        status = c.c.status == _OPEN
+        if self._engine.dialect.name == "sqlite":
+            status = sa.literal_column("+" + c.c.status.name) == _OPEN
+        stmt = (
+            sa.select(c.c.next_action_at)
+            .where(c.c.tenant == tenant, c.c.next_action_at.is_not(None), status)
+            .order_by(c.c.next_action_at)
+            .limit(1)
+        )
+        hint = f"FORCE INDEX ({self._next_index})"
+        stmt = stmt.with_hint(c, hint, dialect_name="mysql").with_hint(
+            c, hint, dialect_name="mariadb"
+        )
+
+        def read(conn: Connection) -> _dt.datetime | None:
+            value: _dt.datetime | None = conn.execute(stmt).scalar_one_or_none()
+            return value
+
+        return self._run("next_action_at", read, write=False)
+
+    # ------------------------------------------------------------------ the outbox
+
+    def _deliverable(self, tenant: str, db_now: _dt.datetime) -> sa.Select[Any]:
+        """The tenant's notices pending or claimed under an expired lease, oldest first."""
+        n = self._n
+        return (
+            sa.select(n)
+            .where(
+                n.c.tenant == tenant,
+                sa.or_(
+                    n.c.state == _PENDING,
+                    sa.and_(n.c.state == _CLAIMED, n.c.claimed_until <= db_now),
+                ),
+            )
+            .order_by(n.c.fired_at, n.c.scheduled_at, n.c.id)
+        )
+
+    def pending_notices(self, tenant: str, *, limit: int) -> list[Notice]:
+        """Notices not yet acknowledged and not under a live claim (by the database clock).
+
+        Oldest first (``fired_at``, ``scheduled_at``, id); claims nothing.
+        See :meth:`keepword.store.Store.pending_notices`.
+        """
+        check_identifier(tenant, "tenant")
+        count = _check_limit(limit)
+
+        def read(conn: Connection) -> list[Notice]:
+            stmt = self._deliverable(tenant, _dialect.db_now(conn)).limit(count)
+            return [_rows.notice_from_row(r) for r in conn.execute(stmt).mappings()]
+
+        return self._run("pending_notices", read, write=False)
+
+    def claim_notices(
+        self, tenant: str, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Notice]]:
+        """Claim up to ``limit`` deliverable notices until the database clock plus ``lease``.
+
+        ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE ... SET state =
+        'claimed'`` in one write transaction (SQLite: ``BEGIN IMMEDIATE``).
+        See :meth:`keepword.store.Store.claim_notices`.
+        """
+        check_identifier(tenant, "tenant")
+        count = _check_limit(limit)
+        length = _check_lease(lease)
+        token = _new_token(check_identifier(worker, "worker"))
+        n = self._n
+
+        index = f"ix_{self._prefix}notices_state"
+        order = (n.c.fired_at, n.c.scheduled_at, n.c.id)
+        pending = sa.select(n).where(n.c.tenant == tenant, n.c.state == _PENDING)
+        pending = self._claiming(pending.order_by(*order).limit(count), n, index)
+
+        def attempt(conn: Connection) -> list[Notice]:
+            db_now = _dialect.db_now(conn)
+            # Two ordered range scans of (tenant, state, fired_at, scheduled_at, id),
+            # each stopping after ``limit`` rows, rather than one scan of both states
+            # and a sort: InnoDB keeps a lock on every row such a sort read, and the
+            # other consumers would skip them all.
+            expired = sa.select(n).where(
+                n.c.tenant == tenant, n.c.state == _CLAIMED, n.c.claimed_until <= db_now
+            )
+            expired = self._claiming(expired.order_by(*order).limit(count), n, index)
+            found = [
+                _rows.notice_from_row(r)
+                for stmt in (expired, pending)
+                for r in conn.execute(stmt).mappings()
+            ]
+            found.sort(key=lambda x: (x.fired_at, x.scheduled_at, x.id))
+            del found[count:]
+            if not found:
+                return []
+            until = db_now + length
+            for chunk in _chunks([x.id for x in found]):
+                conn.execute(
+                    sa.update(n)
+                    .where(n.c.tenant == tenant, n.c.id.in_(chunk))
+                    .values(state=_CLAIMED, claim_token=token, claimed_until=until)
+                )
+            return [
+                Notice(
+                    **{**_notice_fields(x), "state": NoticeState.CLAIMED, "claimed_until": until}
+                )
+                for x in found
+            ]
+
+        claimed = self._run("claim_notices", attempt, write=True, read_committed=True)
+        return token, claimed
+
+    def _settle(
+        self, operation: str, tenant: str, ids: Sequence[str], token: str, ack: bool
+    ) -> int:
+        check_identifier(tenant, "tenant")
+        wanted = _check_ids(ids)
+        claim = _check_token(token)
+        if not wanted:
+            self._check_open()
+            return 0
+        n = self._n
+
+        def attempt(conn: Connection) -> int:
+            values: dict[str, Any] = {"claim_token": None, "claimed_until": None}
+            if ack:
+                values.update(state=_ACKED, acked_at=_dialect.db_now(conn))
+            else:
+                values.update(state=_PENDING)
+            done = 0
+            for chunk in _chunks(sorted(set(wanted))):
+                done += conn.execute(
+                    sa.update(n)
+                    .where(
+                        n.c.tenant == tenant,
+                        n.c.id.in_(chunk),
+                        n.c.state == _CLAIMED,
+                        n.c.claim_token == claim,
+                    )
+                    .values(**values)
+                ).rowcount
+            return done
+
+        return self._run(operation, attempt, write=True, read_committed=True)
+
+    def ack_notices(self, tenant: str, ids: Sequence[str], token: str) -> int:
+        """Mark delivered the notices in ``ids`` that ``token`` still holds; returns how many.
+
+        See :meth:`keepword.store.Store.ack_notices`.
+        """
+        return self._settle("ack_notices", tenant, ids, token, ack=True)
+
+    def release_notices(self, tenant: str, ids: Sequence[str], token: str) -> int:
+        """Return the notices in ``ids`` that ``token`` holds to pending; returns how many."""
+        return self._settle("release_notices", tenant, ids, token, ack=False)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Dispose of the engine if the store created it; leave a caller's engine open.
+
+        Idempotent.  Later calls raise :class:`~keepword.errors.StoreError`.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_engine:
+            self._engine.dispose()
+
+
+if TYPE_CHECKING:
+    _check: Store = SqlStore("sqlite://")

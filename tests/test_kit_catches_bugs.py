@@ -1,0 +1,323 @@
+"""The integrator's kit fails stores with the bugs it exists to catch.
+
+Each broken store below is a ``MemoryStore`` with one classic storage bug.
+The whole ``StoreContract`` runs against each in a fresh pytest session
+(``pytester``) and must report failures, including the tests named for that
+bug; the state machine runs against each and must raise.  A control run with
+the real ``MemoryStore`` must pass, so the failures come from the bugs, not
+from the harness.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import Phase, settings
+
+import keepword.testing
+from keepword.commitment import Commitment
+from keepword.errors import NotFoundError
+from keepword.notice import Notice
+from keepword.store import Query
+from keepword.stores.memory import MemoryStore
+from keepword.testing.stateful import DEFAULT_SETTINGS, run_store_state_machine
+
+pytest_plugins = ["pytester"]
+
+
+class LostUpdateStore(MemoryStore):
+    """Ignores ``expected_version``: the last writer wins and the other write is lost."""
+
+    def update(self, commitment: Commitment, *, expected_version: int) -> Commitment:
+        with self._lock:
+            self._get(commitment.tenant, commitment.id)
+            self._rows[commitment.tenant][commitment.id] = commitment
+            return commitment
+
+
+class TenantLeakInGetStore(MemoryStore):
+    """``get`` forgot the tenant filter: any tenant reads any id."""
+
+    def get(self, tenant: str, id: str) -> Commitment:
+        with self._lock:
+            owner = self._tenant_of.get(id)
+            if owner is None:
+                raise NotFoundError("commitment", id, argument="id")
+            return self._rows[owner][id]
+
+
+class TenantLeakInFindStore(MemoryStore):
+    """``find`` by customer forgot the tenant filter (the one query that forgot it)."""
+
+    def find(self, tenant: str, query: Query) -> list[Commitment]:
+        if query.customer is None:
+            return super().find(tenant, query)
+        with self._lock:
+            tenants = list(self._rows)
+        everyone: list[Commitment] = []
+        for t in tenants:
+            everyone.extend(MemoryStore.find(self, t, attrs.evolve(query, limit=None)))
+        everyone.sort(key=query.sort_key)
+        return everyone if query.limit is None else everyone[: query.limit]
+
+
+class NonAtomicAddManyStore(MemoryStore):
+    """``add_many`` adds one by one: a conflict half-way leaves the first half stored."""
+
+    def add_many(self, commitments: Sequence[Commitment]) -> list[tuple[Commitment, bool]]:
+        return [self.add(c) for c in commitments]
+
+
+class DropsEventsStore(MemoryStore):
+    """Keeps only the first of several events appended by one update."""
+
+    def update(self, commitment: Commitment, *, expected_version: int) -> Commitment:
+        with self._lock:
+            known = len(self._get(commitment.tenant, commitment.id).history)
+            trimmed = attrs.evolve(commitment, history=commitment.history[: known + 1])
+            return super().update(trimmed, expected_version=expected_version)
+
+
+class CaseInsensitiveRefStore(MemoryStore):
+    """Matches external references case-insensitively (a database collation's habit)."""
+
+    def get_by_ref(self, tenant: str, external_ref: str) -> Commitment | None:
+        for c in self.find(tenant, Query()):
+            if c.external_ref is not None and c.external_ref.casefold() == external_ref.casefold():
+                return c
+        return None
+
+    def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
+        with self._lock:
+            if commitment.external_ref is not None:
+                existing = self.get_by_ref(commitment.tenant, commitment.external_ref)
+                if existing is not None:
+                    return existing, False
+            return super().add(commitment)
+
+
+class SecondsOnlyStore(MemoryStore):
+    """Drops microseconds from deadlines (a ``DATETIME`` column without fractions)."""
+
+    def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
+        return super().add(_seconds(commitment))
+
+    def update(self, commitment: Commitment, *, expected_version: int) -> Commitment:
+        return super().update(_seconds(commitment), expected_version=expected_version)
+
+
+def _seconds(c: Commitment) -> Commitment:
+    return attrs.evolve(c, due_at=c.due_at.replace(microsecond=0))
+
+
+class DuplicateNoticesStore(MemoryStore):
+    """``fire`` ignores the unique (tenant, idempotency_key): a re-sent notice is stored again."""
+
+    def fire(
+        self,
+        commitment: Commitment,
+        *,
+        expected_version: int,
+        notices: Sequence[Notice],
+        token: str,
+    ) -> Commitment:
+        with self._lock:
+            keys = {(commitment.tenant, n.idempotency_key) for n in notices}
+            saved = {k: self._notice_keys.pop(k) for k in keys if k in self._notice_keys}
+            try:
+                return super().fire(
+                    commitment, expected_version=expected_version, notices=notices, token=token
+                )
+            finally:
+                for k, v in saved.items():
+                    self._notice_keys.setdefault(k, v)
+
+
+class ClaimWithoutLockStore(MemoryStore):
+    """``claim_due`` ignores live claims (no ``SKIP LOCKED``): two workers get one commitment."""
+
+    def claim_due(
+        self, tenant: str, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Commitment]]:
+        with self._lock:
+            held, self._claims = self._claims, {}
+            try:
+                return super().claim_due(tenant, now, limit=limit, lease=lease, worker=worker)
+            finally:
+                self._claims = {**held, **self._claims}
+
+
+BROKEN: dict[str, type[MemoryStore]] = {
+    "lost-update": LostUpdateStore,
+    "tenant-leak-get": TenantLeakInGetStore,
+    "tenant-leak-find": TenantLeakInFindStore,
+    "non-atomic-add-many": NonAtomicAddManyStore,
+    "drops-events": DropsEventsStore,
+    "case-insensitive-refs": CaseInsensitiveRefStore,
+    "seconds-only": SecondsOnlyStore,
+    "duplicate-notices": DuplicateNoticesStore,
+    "claim-without-lock": ClaimWithoutLockStore,
+}
+
+MUST_FAIL: dict[str, set[str]] = {
+    "lost-update": {
+        "test_a_stale_update_conflicts_and_changes_nothing",
+        "test_concurrent_updates_of_one_version_have_one_winner",
+        "test_update_refuses_a_rewritten_history",
+    },
+    "tenant-leak-get": {
+        "test_another_tenants_id_is_not_found",
+        "test_tenants_differing_by_one_code_point_are_isolated",
+    },
+    "tenant-leak-find": {"test_find_and_count_see_only_the_tenant"},
+    "non-atomic-add-many": {
+        "test_add_many_with_a_repeated_id_stores_nothing",
+        "test_add_many_with_an_existing_id_stores_nothing",
+        "test_add_many_is_all_or_nothing",
+    },
+    "drops-events": {
+        "test_an_update_may_append_several_events",
+        "test_history_is_appended_never_rewritten",
+    },
+    "case-insensitive-refs": {"test_refs_differing_by_one_code_point_are_different"},
+    "seconds-only": {
+        "test_add_stores_and_returns_the_commitment",
+        "test_instants_come_back_utc_with_microseconds",
+    },
+    "duplicate-notices": {"test_firing_a_key_twice_stores_it_once"},
+    "claim-without-lock": {
+        "test_claim_due_respects_limit_and_a_live_claim",
+        "test_claims_in_turn_take_every_due_one_once_in_order",
+        "test_an_expired_claim_is_claimed_again",
+        "test_release_gives_up_only_the_tokens_claims",
+        "test_concurrent_claims_never_share_a_commitment",
+    },
+}
+
+_QUICK_PROFILE = "keepword-kit-check"
+# Failing examples are not shrunk: these runs only need to see a failure.
+settings.register_profile(
+    _QUICK_PROFILE,
+    max_examples=50,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    print_blob=False,
+)
+
+CONTRACT_MODULE = """
+import pytest
+
+from keepword.testing.contract import StoreContract
+from test_kit_catches_bugs import {cls}
+
+
+class TestStore(StoreContract):
+    @pytest.fixture
+    def store(self):
+        s = {cls}()
+        yield s
+        s.close()
+"""
+
+
+def _run_contract(pytester: pytest.Pytester, cls: type[MemoryStore]) -> dict[str, set[str]]:
+    """Run the whole contract against ``cls`` in a fresh session; test names by outcome."""
+    pytester.syspathinsert(Path(__file__).parent)
+    module = CONTRACT_MODULE.format(cls=cls.__name__)
+    if cls is MemoryStore:
+        module = module.replace("from test_kit_catches_bugs import MemoryStore", "")
+        module = "from keepword.stores.memory import MemoryStore\n" + module
+    pytester.makepyfile(test_contract_run=module)
+    # The contract's Hypothesis settings are fixed when its module is imported,
+    # so the inner session imports it afresh, under the quick profile.
+    previous = settings.get_current_profile_name()
+    saved = sys.modules.pop("keepword.testing.contract", None)
+    try:
+        recorder = pytester.inline_run(
+            "-p", "no:cacheprovider", "-q", f"--hypothesis-profile={_QUICK_PROFILE}"
+        )
+    finally:
+        settings.load_profile(previous)
+        if saved is not None:
+            sys.modules["keepword.testing.contract"] = saved
+            keepword.testing.contract = saved
+    passed, skipped, failed = recorder.listoutcomes()
+    outcomes: dict[str, set[str]] = {"passed": set(), "skipped": set(), "failed": set()}
+    for name, reports in (("passed", passed), ("skipped", skipped), ("failed", failed)):
+        for report in reports:
+            outcomes[name].add(report.nodeid.split("::")[-1].split("[")[0])
+    return outcomes
+
+
+def test_the_contract_passes_the_real_memory_store(pytester: pytest.Pytester) -> None:
+    outcomes = _run_contract(pytester, MemoryStore)
+    assert outcomes["failed"] == set()
+    assert len(outcomes["passed"]) > 50
+
+
+@pytest.mark.parametrize("bug", sorted(BROKEN))
+def test_the_contract_fails_a_broken_store(pytester: pytest.Pytester, bug: str) -> None:
+    outcomes = _run_contract(pytester, BROKEN[bug])
+    missed = MUST_FAIL[bug] - outcomes["failed"]
+    assert not missed, f"{bug}: these contract tests passed a broken store: {sorted(missed)}"
+
+
+_FAST = settings(
+    DEFAULT_SETTINGS,
+    max_examples=300,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    print_blob=False,
+)
+
+
+def _failure_of(run: Callable[[], None]) -> BaseException | None:
+    try:
+        run()
+    except BaseException as exc:  # Hypothesis may wrap the failure in a group
+        return exc
+    return None
+
+
+def _holds_assertion(exc: BaseException) -> bool:
+    if isinstance(exc, AssertionError):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_holds_assertion(e) for e in exc.exceptions)
+    return False
+
+
+@pytest.mark.parametrize("bug", sorted(BROKEN))
+def test_the_state_machine_catches_a_broken_store(bug: str) -> None:
+    failure = _failure_of(lambda: run_store_state_machine(BROKEN[bug], settings=_FAST))
+    assert failure is not None, f"the state machine passed the {bug} store"
+    assert _holds_assertion(failure), f"{bug}: failed with {failure!r}, not a divergence"
+
+
+def test_the_state_machine_catches_a_store_that_forgets_on_reopen() -> None:
+    def reopen(store: MemoryStore) -> MemoryStore:
+        store.close()
+        return MemoryStore()  # everything lost
+
+    failure = _failure_of(
+        lambda: run_store_state_machine(MemoryStore, reopen=reopen, settings=_FAST)  # type: ignore[arg-type]
+    )
+    assert failure is not None
+    assert _holds_assertion(failure)
+
+
+def test_broken_stores_differ_from_memory_store_only_by_their_bug() -> None:
+    """Sanity: each broken store still stores and reads a plain commitment."""
+    from keepword.testing.contract import make_commitment
+
+    for cls in BROKEN.values():
+        store = cls()
+        c = make_commitment(made_at=_dt.datetime(2026, 11, 23, 10, tzinfo=_dt.UTC))
+        store.add(c)
+        assert store.get(c.tenant, c.id) == c
