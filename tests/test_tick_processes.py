@@ -151,7 +151,10 @@ def test_a_worker_frozen_past_its_lease_writes_nothing_stale(
     flag = str(tmp_path / "frozen.json")
     frozen = {**_specs(url, prefix, 1, lease=lease)[0], "freeze": {"after": 1, "flag": flag}}
     resumer = tw.Resumer(flag, after=lease + 1.0)
-    fleet = _fleet(tmp_path, [frozen, *_specs(url, prefix, 3, lease=lease)], monitor=resumer)
+    # The others start once the frozen worker holds its batch: on a loaded machine they
+    # could otherwise drain everything before it claims anything, and it would never freeze.
+    others = _specs(url, prefix, 3, lease=lease, after_file=flag)
+    fleet = _fleet(tmp_path, [frozen, *others], monitor=resumer)
     assert resumer.resumed
     (report,) = [r["freeze"] for r in fleet["results"] if "freeze" in r]
     assert report["batch"] > 0

@@ -20,6 +20,8 @@ Outbox consumers have ``after_claim`` (claimed, nothing delivered) and
 ``spec["freeze"] = {"after": n, "flag": path}`` makes a worker stop itself with
 ``SIGSTOP`` right after its n-th non-empty claim (writing ``flag`` first); the
 parent resumes it with ``SIGCONT`` once its lease has long expired.
+``spec["after_file"] = path`` holds a worker at the start until ``path`` exists
+(the others wait for the frozen worker's flag, so it always has a batch).
 
 ``spec["broken"] = True`` swaps in a deliberately broken claim and fire (no
 claim at all, notices written outside the state change under fresh keys) to
@@ -328,9 +330,9 @@ def _wait_for_go(spec: dict[str, Any]) -> None:
     ready, go = spec.get("ready"), spec.get("go")
     if ready:
         Path(ready).touch()
-    if go:
-        limit = time.time() + 300
-        while not os.path.exists(go) and time.time() < limit:
+    limit = time.time() + 300
+    for path in (go, spec.get("after_file")):
+        while path and not os.path.exists(path) and time.time() < limit:
             time.sleep(0.005)
 
 
