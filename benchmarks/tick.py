@@ -11,7 +11,9 @@
 2. Notices per second with 1, 2 and 4 worker processes on PostgreSQL, against
    a plain ``FOR UPDATE SKIP LOCKED`` claim-and-update loop over the same rows
    (the ceiling: one transaction per batch of 100, no history, no notices).
-   Target: keepword's commitments/s at least 0.5x the ceiling's rows/s.
+   Target: keepword's commitments/s at least 0.5x the ceiling's rows/s (each
+   commitment fires its three steps at once; notices/s is printed beside it).
+   The tables are ``ANALYZE``d after loading, for both, as a live database's are.
 3. Outbox drain rate: ``Tracker.dispatch`` with a no-op handler, one process.
 
 Usage, from the repository root::
@@ -138,10 +140,7 @@ class Dataset:
         self.store.create_schema()
         self.load_s = bulk_load_not_due(self.store, not_due) if not_due else 0.0
         tw.seed(url, self.prefix, due)
-        if self.store.engine.dialect.name == "postgresql":
-            with self.store.engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.exec_driver_sql(f"VACUUM ANALYZE {self.prefix}commitments")
+        analyze(self.store, self.prefix)
         self.plan = claim_plan(self.store)
         self.clock = FrozenClock(tw.PHASES[0])
         self.tracker, self.tstore = tw.make_tracker(url, self.prefix, clock=self.clock)
@@ -243,6 +242,7 @@ def throughput(url: str, n: int, workers: int, work: str, *, ceiling: bool) -> d
     admin.create_schema()
     try:
         tw.seed(url, prefix, n)
+        analyze(admin, prefix)
         base: dict[str, Any] = {"url": url, "prefix": prefix, "group": "p"}
         if ceiling:
             base["now"] = tw.iso(tw.FINAL)
@@ -268,6 +268,20 @@ def throughput(url: str, n: int, workers: int, work: str, *, ceiling: bool) -> d
     finally:
         admin.drop_schema()
         admin.close()
+
+
+def analyze(store: SqlStore, prefix: str) -> None:
+    """``VACUUM ANALYZE`` freshly loaded tables on PostgreSQL, as a live database's are.
+
+    Without them the planner guesses a handful of rows and reads every row of
+    the tenant for an ``id IN (...)`` lookup.  Both contenders get the same.
+    """
+    if store.engine.dialect.name != "postgresql":
+        return
+    with store.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("commitments", "events", "notices"):
+            conn.exec_driver_sql(f"VACUUM ANALYZE {prefix}{table}")
 
 
 def drain(url: str, prefix: str) -> dict[str, float]:
@@ -343,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== 2. throughput on PostgreSQL: {n:,} due commitments x 3 steps (all due)")
         print(
             f"{'workers':>7} {'keepword c/s':>12} {'notices/s':>10} {'ceiling rows/s':>14} "
-            f"{'ratio':>6}  verdict"
+            f"{'c/s ratio':>9} {'notices ratio':>13}  verdict (c/s ratio >= 0.5)"
         )
         drained: dict[str, float] = {}
         for workers in (1, 2, 4):
@@ -353,9 +367,11 @@ def main(argv: list[str] | None = None) -> int:
             kw_rate = kw["commitments"] / kw["busy_s"]
             top_rate = top["commitments"] / top["busy_s"]
             ratio = kw_rate / top_rate
+            notice_rate = kw["notices"] / kw["busy_s"]
             print(
-                f"{workers:>7} {kw_rate:>12,.0f} {kw['notices'] / kw['busy_s']:>10,.0f} "
-                f"{top_rate:>14,.0f} {ratio:>6.2f}  {'PASS' if ratio >= 0.5 else 'FAIL'}",
+                f"{workers:>7} {kw_rate:>12,.0f} {notice_rate:>10,.0f} "
+                f"{top_rate:>14,.0f} {ratio:>9.2f} {notice_rate / top_rate:>13.2f}  "
+                f"{'PASS' if ratio >= 0.5 else 'FAIL'}",
                 flush=True,
             )
             if "drained" in kw:
