@@ -21,9 +21,8 @@ from hypothesis import Phase, settings
 
 import keepword.testing
 from keepword.commitment import Commitment
-from keepword.errors import NotFoundError
-from keepword.notice import Notice
-from keepword.store import Query
+from keepword.errors import ConflictError, NotFoundError
+from keepword.store import Fire, Query
 from keepword.stores.memory import MemoryStore
 from keepword.testing.stateful import DEFAULT_SETTINGS, run_store_state_machine
 
@@ -116,23 +115,16 @@ def _seconds(c: Commitment) -> Commitment:
 
 
 class DuplicateNoticesStore(MemoryStore):
-    """``fire`` ignores the unique (tenant, idempotency_key): a re-sent notice is stored again."""
+    """``fire_many`` ignores the unique (tenant, idempotency_key): re-sent notices are stored."""
 
-    def fire(
-        self,
-        commitment: Commitment,
-        *,
-        expected_version: int,
-        notices: Sequence[Notice],
-        token: str,
-    ) -> Commitment:
+    def fire_many(
+        self, tenant: str, fires: Sequence[Fire], *, token: str
+    ) -> list[Commitment | ConflictError | NotFoundError]:
         with self._lock:
-            keys = {(commitment.tenant, n.idempotency_key) for n in notices}
+            keys = {(tenant, n.idempotency_key) for f in fires for n in f.notices}
             saved = {k: self._notice_keys.pop(k) for k in keys if k in self._notice_keys}
             try:
-                return super().fire(
-                    commitment, expected_version=expected_version, notices=notices, token=token
-                )
+                return super().fire_many(tenant, fires, token=token)
             finally:
                 for k, v in saved.items():
                     self._notice_keys.setdefault(k, v)

@@ -10,9 +10,9 @@ Named crash points (``spec["kill"] = {"point": ..., "after": n}``: the worker
 kills itself with ``SIGKILL`` the n-th time it reaches the point):
 
 - ``after_claim``: ``SqlStore.claim_due`` returned a non-empty claim (committed);
-- ``before_commit``: inside ``SqlStore.fire``'s transaction, after the notices'
-  ``INSERT`` ran, just before ``COMMIT`` (an engine ``commit`` event hook);
-- ``after_commit``: ``SqlStore.fire`` returned (its transaction committed).
+- ``before_commit``: inside ``SqlStore.fire_many``'s transaction, after the
+  notices' ``INSERT`` ran, just before ``COMMIT`` (an engine ``commit`` event hook);
+- ``after_commit``: ``SqlStore.fire_many`` returned (its transaction committed).
 
 Outbox consumers have ``after_claim`` (claimed, nothing delivered) and
 ``after_deliver`` (delivered, not acknowledged).
@@ -31,6 +31,7 @@ prove the checks catch duplicates.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import json
 import os
@@ -166,15 +167,15 @@ def install_kill(store: SqlStore, prefix: str, point: str, after: int) -> None:
 
         cls.claim_due = claim_due  # type: ignore[method-assign]
     elif point == "after_commit":
-        original_fire = cls.fire
+        original_fire = cls.fire_many
 
-        def fire(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
+        def fire_many(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
             result = original_fire(self, *args, **kwargs)
             if counter.hit():
                 _die()
             return result
 
-        cls.fire = fire  # type: ignore[method-assign]
+        cls.fire_many = fire_many  # type: ignore[method-assign]
     elif point == "before_commit":
         table = f"{prefix}notices"
         wrote: list[bool] = [False]
@@ -210,7 +211,7 @@ class _Freeze:
         self.resumed_at: float | None = None
         counter = _Counter(after)
         cls = type(store)
-        original_claim, original_fire = cls.claim_due, cls.fire
+        original_claim, original_fire = cls.claim_due, cls.fire_many
         me = self
 
         def claim_due(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
@@ -223,19 +224,18 @@ class _Freeze:
                 me.resumed_at = time.time()
             return token, claimed
 
-        def fire(self: SqlStore, commitment: Commitment, **kwargs: Any) -> Any:
-            if commitment.id not in me.batch:
-                return original_fire(self, commitment, **kwargs)
-            try:
-                result = original_fire(self, commitment, **kwargs)
-            except ConflictError:
-                me.rejected += 1
-                raise
-            me.accepted += 1
-            return result
+        def fire_many(self: SqlStore, tenant: str, fires: Any, **kwargs: Any) -> Any:
+            outcomes = original_fire(self, tenant, fires, **kwargs)
+            for fire, outcome in zip(fires, outcomes, strict=True):
+                if fire.commitment.id in me.batch:
+                    if isinstance(outcome, ConflictError):
+                        me.rejected += 1
+                    else:
+                        me.accepted += 1
+            return outcomes
 
         cls.claim_due = claim_due  # type: ignore[method-assign]
-        cls.fire = fire  # type: ignore[method-assign]
+        cls.fire_many = fire_many  # type: ignore[method-assign]
 
 
 class _ClaimLog:
@@ -268,7 +268,7 @@ def install_broken(store: SqlStore, prefix: str) -> None:
     """A deliberately broken tick: no claim or lock, notices written apart under fresh keys.
 
     ``claim_due`` just reads the due rows (two workers get the same ones);
-    ``fire`` inserts the notices in a transaction of their own with a fresh
+    ``fire_many`` inserts each fire's notices in a transaction of their own with a fresh
     idempotency key each (so the unique constraint cannot help), then applies
     the state change with the ordinary version check, losing quietly.
     """
@@ -293,26 +293,28 @@ def install_broken(store: SqlStore, prefix: str) -> None:
             ids = list(conn.execute(query).scalars())
         return uuid.uuid4().hex, [self.get(tenant, i) for i in ids]
 
-    def fire(self: SqlStore, commitment: Commitment, *, expected_version: int, **kw: Any) -> Any:
-        rows = [
-            _rows.notice_to_row(
-                attrs.evolve(n, idempotency_key=f"{n.idempotency_key}:{uuid.uuid4().hex[:8]}")
-            )
-            for n in kw["notices"]
-        ]
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(sa.insert(notices), rows)
-        try:
-            return self.update(commitment, expected_version=expected_version)
-        except ConflictError:
-            return commitment
+    def fire_many(self: SqlStore, tenant: str, fires: Any, **_: Any) -> Any:
+        outcomes = []
+        for fire in fires:
+            rows = [
+                _rows.notice_to_row(
+                    attrs.evolve(n, idempotency_key=f"{n.idempotency_key}:{uuid.uuid4().hex[:8]}")
+                )
+                for n in fire.notices
+            ]
+            if rows:
+                with self.engine.begin() as conn:
+                    conn.execute(sa.insert(notices), rows)
+            with contextlib.suppress(ConflictError):  # losing quietly
+                self.update(fire.commitment, expected_version=fire.expected_version)
+            outcomes.append(fire.commitment)
+        return outcomes
 
     def release(self: SqlStore, tenant: str, ids: Any, token: str) -> int:
         return 0
 
     cls.claim_due = claim_due  # type: ignore[method-assign]
-    cls.fire = fire  # type: ignore[method-assign]
+    cls.fire_many = fire_many  # type: ignore[method-assign]
     cls.release = release  # type: ignore[method-assign]
 
 

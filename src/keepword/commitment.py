@@ -47,7 +47,9 @@ __all__ = [
     "cancel",
     "check_identifier",
     "check_text",
+    "commitment_from_storage",
     "escalate",
+    "event_from_storage",
     "fail",
     "firings",
     "freeze_json",
@@ -609,6 +611,77 @@ class Commitment:
         return self.status is Status.OPEN and to_utc(now, "now") > self.due_at
 
 
+_FIELDS: dict[str, attrs.Attribute[Any]] = {a.name: a for a in attrs.fields(Commitment)}
+
+
+def _derive(c: Commitment, **changes: Any) -> Commitment:
+    """``attrs.evolve`` for transitions: converts and validates only the changed fields.
+
+    Every validator of :class:`Commitment` judges one field alone, so the
+    unchanged ones (already checked when ``c`` was built) need no second look;
+    a tick builds several states per commitment, and this keeps it cheap.
+    """
+    new: Commitment = object.__new__(Commitment)
+    for name, field in _FIELDS.items():
+        if name in changes:
+            value = changes[name]
+            if field.converter is not None:
+                value = field.converter(value)  # type: ignore[operator]
+            if field.validator is not None:
+                field.validator(new, field, value)
+        else:
+            value = getattr(c, name)
+        object.__setattr__(new, name, value)
+    return new
+
+
+def event_from_storage(
+    *, seq: int, kind: str, at: _dt.datetime, actor: str | None, data: Any
+) -> Event:
+    """Rebuild an :class:`Event` a store wrote, without checking it again.
+
+    For store authors: ``data`` is the parsed JSON object as stored (it is
+    frozen here); ``at`` must be an aware UTC instant.  The event was
+    validated when it was first made, so loading skips the validators.
+    """
+    event: Event = object.__new__(Event)
+    for name, value in (
+        ("seq", seq),
+        ("kind", kind),
+        ("at", at),
+        ("actor", actor),
+        ("data", _freeze_trusted(data)),
+    ):
+        object.__setattr__(event, name, value)
+    return event
+
+
+def commitment_from_storage(**fields: Any) -> Commitment:
+    """Rebuild a :class:`Commitment` a store wrote, without checking it again.
+
+    For store authors: every field by name, each already of its final type
+    (UTC instants, a :class:`Status`, a tuple of tags, a tuple of events, a
+    calendar and a policy), except ``terms``, which is frozen here.  A state
+    built by keepword was validated when it was made; loading it again skips
+    the validators, so a tick that loads many commitments stays cheap.
+
+    Raises:
+        InvalidArgumentError: a field is missing or unknown.
+    """
+    if fields.keys() != _FIELDS.keys():
+        missing = sorted(_FIELDS.keys() - fields.keys())
+        unknown = sorted(fields.keys() - _FIELDS.keys())
+        raise InvalidArgumentError(
+            f"needs every Commitment field (missing {missing}, unknown {unknown})",
+            argument="fields",
+        )
+    fields["terms"] = _freeze_trusted(fields["terms"])
+    c: Commitment = object.__new__(Commitment)
+    for name, value in fields.items():
+        object.__setattr__(c, name, value)
+    return c
+
+
 # --------------------------------------------------------------------------- event helpers
 
 _ZERO = _dt.timedelta(0)
@@ -711,7 +784,7 @@ class _Draft:
     def done(self) -> tuple[Commitment, tuple[Event, ...]]:
         if not self.events:
             return self.original, ()
-        return attrs.evolve(self.current, version=self.original.version + 1), tuple(self.events)
+        return _derive(self.current, version=self.original.version + 1), tuple(self.events)
 
 
 def _breached_this_deadline(c: Commitment) -> bool:
@@ -772,31 +845,9 @@ def apply(c: Commitment | None, event: Event) -> Commitment:
             raise InvalidArgumentError(
                 "a history must start with the 'promised' event, seq 1", argument="event"
             )
-        made_at, due_at = event.at, _instant(d["due_at"])
         calendar = _calendar_from(d["calendar"])
         policy = _policy_from(d.get("policy"))
-        return Commitment(
-            id=d["id"],
-            tenant=d["tenant"],
-            customer=d["customer"],
-            owner=d["owner"],
-            kind=d["kind"],
-            what=d["what"],
-            made_at=made_at,
-            due_at=due_at,
-            status=Status.OPEN,
-            version=1,
-            external_ref=d.get("external_ref"),
-            tags=tuple(d.get("tags", ())),
-            priority=d.get("priority", 0),
-            waiting_for=d.get("waiting_for"),
-            terms=d.get("terms"),
-            spec=d.get("spec"),
-            calendar=calendar,
-            policy=policy,
-            next_action_at=_next_action(policy, made_at, due_at, calendar, 0, False),
-            history=(event,),
-        )
+        return _first_state(event, calendar, policy, Commitment)
     if event.seq != len(c.history) + 1:
         raise InvalidArgumentError(
             f"event seq {event.seq} does not follow a history of {len(c.history)}",
@@ -805,12 +856,57 @@ def apply(c: Commitment | None, event: Event) -> Commitment:
     return _schedule(_fold(c, event), before=c)
 
 
+def _first_state(
+    event: Event,
+    calendar: BusinessCalendar,
+    policy: EscalationPolicy | None,
+    build: Callable[..., Commitment],
+) -> Commitment:
+    """The state a ``"promised"`` event makes, built by ``build``.
+
+    ``apply`` builds it with :class:`Commitment` (every field validated: the
+    event may come from anywhere); :func:`promise`, whose every value is
+    already checked, with :func:`commitment_from_storage`.
+    """
+    d = event.data
+    made_at, due_at = event.at, _instant(d["due_at"])
+    return build(
+        id=d["id"],
+        tenant=d["tenant"],
+        customer=d["customer"],
+        owner=d["owner"],
+        kind=d["kind"],
+        what=d["what"],
+        made_at=made_at,
+        due_at=due_at,
+        status=Status.OPEN,
+        version=1,
+        external_ref=d.get("external_ref"),
+        tags=tuple(d.get("tags", ())),
+        priority=d.get("priority", 0),
+        waiting_for=d.get("waiting_for"),
+        terms=d.get("terms") or FrozenDict(),
+        spec=d.get("spec"),
+        calendar=calendar,
+        kept_at=None,
+        closed_at=None,
+        breached_at=None,
+        paused_at=None,
+        lateness=None,
+        deadline_version=1,
+        policy=policy,
+        escalation_cursor=0,
+        next_action_at=_next_action(policy, made_at, due_at, calendar, 0, False),
+        history=(event,),
+    )
+
+
 def _fold(c: Commitment, event: Event) -> Commitment:
     d = event.data
     history = (*c.history, event)
     kind = event.kind
     if kind == "escalated":
-        return attrs.evolve(
+        return _derive(
             c,
             escalation_cursor=d["cursor"],
             owner=d.get("owner", c.owner),
@@ -819,7 +915,7 @@ def _fold(c: Commitment, event: Event) -> Commitment:
         )
     if kind == "kept":
         kept_at = _instant(d["kept_at"])
-        return attrs.evolve(
+        return _derive(
             c,
             status=Status.KEPT,
             kept_at=kept_at,
@@ -830,9 +926,9 @@ def _fold(c: Commitment, event: Event) -> Commitment:
         )
     if kind in ("failed", "cancelled"):
         status = Status.BROKEN if kind == "failed" else Status.CANCELLED
-        return attrs.evolve(c, status=status, closed_at=event.at, paused_at=None, history=history)
+        return _derive(c, status=status, closed_at=event.at, paused_at=None, history=history)
     if kind == "paused":
-        return attrs.evolve(c, status=Status.PAUSED, paused_at=event.at, history=history)
+        return _derive(c, status=Status.PAUSED, paused_at=event.at, history=history)
     if kind in ("resumed", "renegotiated", "retargeted"):
         due = _instant(d["due_at"])
         bump = kind == "renegotiated" or due != c.due_at
@@ -847,12 +943,12 @@ def _fold(c: Commitment, event: Event) -> Commitment:
             changes.update(spec=d.get("spec"))
         else:
             changes.update(calendar=_calendar_from(d["calendar"]))
-        return attrs.evolve(c, **changes)
+        return _derive(c, **changes)
     if kind == "reassigned":
-        return attrs.evolve(c, owner=d["owner"], history=history)
+        return _derive(c, owner=d["owner"], history=history)
     if kind == "breached":
         breached_at = c.breached_at if c.breached_at is not None else _instant(d["due_at"])
-        return attrs.evolve(c, breached_at=breached_at, history=history)
+        return _derive(c, breached_at=breached_at, history=history)
     raise InvalidArgumentError(  # pragma: no cover - Event validates kind
         f"cannot apply a {kind!r} event", argument="event"
     )
@@ -918,7 +1014,7 @@ def _schedule(c: Commitment, *, before: Commitment | None = None) -> Commitment:
         )
     if cursor == c.escalation_cursor and nxt == c.next_action_at:
         return c
-    return attrs.evolve(c, escalation_cursor=cursor, next_action_at=nxt)
+    return _derive(c, escalation_cursor=cursor, next_action_at=nxt)
 
 
 def replay(events: Iterable[Event], *, version: int = 1) -> Commitment:
@@ -940,7 +1036,7 @@ def replay(events: Iterable[Event], *, version: int = 1) -> Commitment:
         c = apply(c, event)
     if c is None:
         raise InvalidArgumentError("must hold at least the 'promised' event", argument="events")
-    return c if c.version == version else attrs.evolve(c, version=version)
+    return c if c.version == version else _derive(c, version=version)
 
 
 # --------------------------------------------------------------------------- transitions
@@ -1050,7 +1146,7 @@ def promise(
     # every value above is checked, frozen or built by keepword: no second walk
     data["tags"] = FrozenList(data["tags"])
     event = Event(seq=1, kind="promised", at=now, actor=_actor(actor), data=FrozenDict(data))
-    return apply(None, event), (event,)
+    return _first_state(event, calendar, policy, commitment_from_storage), (event,)
 
 
 def keep(

@@ -29,14 +29,16 @@ import attrs
 
 from keepword._instant import to_utc
 from keepword.commitment import Commitment, Status, check_identifier
-from keepword.errors import InvalidArgumentError
+from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.notice import Notice
 
 __all__ = [
     "CAPABILITIES",
+    "Fire",
     "Query",
     "Store",
     "check_commitment",
+    "check_fires",
     "check_new_commitment",
     "check_query",
 ]
@@ -183,6 +185,72 @@ class Query:
         """The key ``find`` sorts by: ``(due_at or made_at, id)``."""
         first = commitment.due_at if self.order == "due_at" else commitment.made_at
         return (first, commitment.id)
+
+
+def _fire_commitment(value: Any) -> Commitment:
+    return check_commitment(value, "commitment")
+
+
+def _expected_version(instance: Fire, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgumentError(
+            f"must be an int, not {type(value).__name__}", argument="expected_version"
+        )
+    if value < 1:
+        raise InvalidArgumentError(f"must be >= 1 (got {value})", argument="expected_version")
+    if instance.commitment.version != value + 1:
+        raise InvalidArgumentError(
+            f"the new version must be expected_version + 1 = {value + 1} "
+            f"(got {instance.commitment.version})",
+            argument="commitment",
+        )
+
+
+def _to_notices(value: Any) -> tuple[Notice, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidArgumentError("must be a sequence of Notice", argument="notices")
+    return tuple(value)
+
+
+def _fired_notices(
+    instance: Fire, _attribute: attrs.Attribute[Any], value: tuple[Notice, ...]
+) -> None:
+    c = instance.commitment
+    for i, n in enumerate(value):
+        if not isinstance(n, Notice):
+            raise InvalidArgumentError(
+                f"must be a Notice, not {type(n).__name__}", argument=f"notices[{i}]"
+            )
+        if n.tenant != c.tenant or n.commitment_id != c.id:
+            raise InvalidArgumentError(
+                f"is about {n.tenant!r}/{n.commitment_id!r}, not the fired commitment "
+                f"{c.tenant!r}/{c.id!r}: a notice must belong to the commitment it fires",
+                argument=f"notices[{i}]",
+            )
+
+
+@attrs.frozen
+class Fire:
+    """One claimed commitment's tick result: its new state and the notices it fired.
+
+    What :meth:`Store.fire_many` writes, one per commitment.  The tracker
+    builds these from :func:`keepword.commitment.escalate`.
+
+    Args:
+        commitment: the new state (version ``expected_version + 1``).
+        expected_version: the version it was claimed at.
+        notices: the notices fired, each of this commitment and tenant.
+
+    Raises:
+        InvalidArgumentError: a field is malformed, the versions do not
+            follow, or a notice belongs to another commitment or tenant.
+    """
+
+    commitment: Commitment = attrs.field(converter=_fire_commitment)
+    expected_version: int = attrs.field(validator=_expected_version)
+    notices: tuple[Notice, ...] = attrs.field(
+        default=(), converter=_to_notices, validator=_fired_notices
+    )
 
 
 @runtime_checkable
@@ -355,6 +423,35 @@ class Store(Protocol):
         """
         ...
 
+    def fire_many(
+        self, tenant: str, fires: Sequence[Fire], *, token: str
+    ) -> list[Commitment | ConflictError | NotFoundError]:
+        """Write a tick's results for many claimed commitments in one transaction.
+
+        Each :class:`Fire` is judged alone, exactly as :meth:`fire` judges
+        one; the ones that pass are written together, all or nothing.  A
+        tick writes a whole claimed batch this way, so its cost is a few
+        statements per batch, not per commitment.
+
+        Args:
+            tenant: the tenant every fire's commitment belongs to.
+            fires: at most one per commitment; may be empty.
+            token: the claim token :meth:`claim_due` returned.
+
+        Returns:
+            One entry per fire, in order: the stored commitment, or the
+            :class:`ConflictError` or :class:`NotFoundError` that :meth:`fire`
+            would have raised for it (that fire wrote nothing, not even a
+            notice).
+
+        Raises:
+            InvalidArgumentError: not a sequence of :class:`Fire`, a fire of
+                another tenant, one commitment twice, or a fire that
+                :meth:`update` would refuse (a rewritten history, a changed
+                immutable field); nothing is written.
+        """
+        ...
+
     def release(self, tenant: str, ids: Sequence[str], token: str) -> int:
         """Give up claims held by ``token`` without firing; returns how many were released."""
         ...
@@ -431,6 +528,37 @@ def check_new_commitment(value: Any, argument: str) -> Commitment:
             fix="add() stores new commitments; use update() to change a stored one",
         )
     return commitment
+
+
+def check_fires(tenant: str, fires: Any) -> list[Fire]:
+    """``fires`` as a list if it is a sequence of :class:`Fire` of ``tenant``, one per commitment.
+
+    Raises:
+        InvalidArgumentError: naming ``fires[i]`` for the first bad entry.
+    """
+    check_identifier(tenant, "tenant")
+    if isinstance(fires, (str, bytes)) or not isinstance(fires, Sequence):
+        raise InvalidArgumentError("must be a sequence of Fire", argument="fires")
+    seen: set[str] = set()
+    for i, fire in enumerate(fires):
+        if not isinstance(fire, Fire):
+            raise InvalidArgumentError(
+                f"must be a Fire, not {type(fire).__name__}", argument=f"fires[{i}]"
+            )
+        c = fire.commitment
+        if c.tenant != tenant:
+            raise InvalidArgumentError(
+                f"fires a commitment of tenant {c.tenant!r}, not {tenant!r}",
+                argument=f"fires[{i}]",
+            )
+        if c.id in seen:
+            raise InvalidArgumentError(
+                f"fires commitment {c.id!r} a second time",
+                argument=f"fires[{i}]",
+                fix="fire each claimed commitment once per call",
+            )
+        seen.add(c.id)
+    return list(fires)
 
 
 def check_query(value: Any) -> Query:

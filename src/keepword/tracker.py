@@ -41,7 +41,7 @@ from keepword.commitment import Change, Commitment, Status, check_identifier, fr
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.escalation import EscalationPolicy, PolicySet
 from keepword.notice import Notice
-from keepword.store import Query, Store
+from keepword.store import Fire, Query, Store
 
 __all__ = ["DispatchReport", "TickReport", "Tracker"]
 
@@ -741,6 +741,8 @@ class Tracker:
                     self._store.release(self._tenant, [c.id for c in claimed], token)
                 break
             idle: list[str] = []
+            fires: list[Fire] = []
+            breached: list[int] = []
             for c in fresh:
                 seen.add(c.id)
                 processed += 1
@@ -750,14 +752,20 @@ class Tracker:
                 if not events:
                     idle.append(c.id)
                     continue
-                try:
-                    self._store.fire(new, expected_version=c.version, notices=notices, token=token)
-                except ConflictError:
+                fires.append(Fire(new, c.version, notices))
+                breached.append(sum(1 for e in events if e.kind == "breached"))
+            outcomes: Sequence[object]
+            try:
+                outcomes = self._store.fire_many(self._tenant, fires, token=token)
+            except ConflictError:  # e.g. a reused notice id: the whole batch wrote nothing
+                outcomes = [None] * len(fires)
+            for fire, outcome, breaches_here in zip(fires, outcomes, breached, strict=True):
+                if isinstance(outcome, Commitment):
+                    breaches += breaches_here
+                    fired.extend(fire.notices)
+                else:  # the version moved on or another worker took the claim
                     conflicts += 1
-                    idle.append(c.id)
-                    continue
-                breaches += sum(1 for e in events if e.kind == "breached")
-                fired.extend(notices)
+                    idle.append(fire.commitment.id)
             if idle:
                 self._store.release(self._tenant, idle, token)
         wake = self._store.next_action_at(self._tenant)

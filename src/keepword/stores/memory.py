@@ -38,7 +38,14 @@ from keepword._instant import to_utc
 from keepword.commitment import Commitment, Status, check_identifier
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.notice import Notice, NoticeState
-from keepword.store import Query, check_commitment, check_new_commitment, check_query
+from keepword.store import (
+    Fire,
+    Query,
+    check_commitment,
+    check_fires,
+    check_new_commitment,
+    check_query,
+)
 
 if TYPE_CHECKING:
     from keepword.store import Store
@@ -431,10 +438,7 @@ class MemoryStore:
     ) -> Commitment:
         """Insert ``notices`` (once per key) and store ``commitment``, all or nothing.
 
-        See :meth:`keepword.store.Store.fire`.  Checks, in this order: the
-        arguments, that the commitment exists, the stored version, that
-        ``token`` holds its claim (expired or not, as long as no one took it
-        since), then what :meth:`update` checks.  Notices are stored pending.
+        See :meth:`keepword.store.Store.fire`: :meth:`fire_many` of one.
 
         Raises:
             InvalidArgumentError: bad arguments (a notice of another tenant or
@@ -443,10 +447,67 @@ class MemoryStore:
             ConflictError: the version moved on, the claim is not ``token``'s,
                 or a new notice reuses a stored notice's id.
         """
-        new = self._check_write(commitment, expected_version)
-        batch = self._check_notices(notices, new)
+        new = check_commitment(commitment, "commitment")
+        fire = Fire(new, expected_version, notices)
+        (outcome,) = self.fire_many(new.tenant, [fire], token=token)
+        if isinstance(outcome, Commitment):
+            return outcome
+        raise outcome
+
+    def fire_many(
+        self, tenant: str, fires: Sequence[Fire], *, token: str
+    ) -> list[Commitment | ConflictError | NotFoundError]:
+        """Judge each fire as :meth:`fire` does; store the ones that pass, all together.
+
+        See :meth:`keepword.store.Store.fire_many`.  Checks per fire, in this
+        order: that the commitment exists, the stored version, that ``token``
+        holds its claim (expired or not, as long as no one took it since),
+        then what :meth:`update` checks.  Notices are stored pending.
+
+        Raises:
+            InvalidArgumentError: bad arguments or a fire ``update`` would
+                refuse; nothing is written.
+            ConflictError: a new notice reuses a stored notice's id; nothing
+                is written.
+        """
+        batch = check_fires(tenant, fires)
         check_identifier(token, "token")
         with self._lock:
+            outcomes: list[Commitment | ConflictError | NotFoundError] = []
+            for fire in batch:
+                outcomes.append(self._judge_fire(fire, token))
+            fresh: dict[str, Notice] = {}
+            keys: set[str] = set()
+            for fire, outcome in zip(batch, outcomes, strict=True):
+                if not isinstance(outcome, Commitment):
+                    continue
+                for n in fire.notices:
+                    key = n.idempotency_key
+                    if (tenant, key) in self._notice_keys or key in keys:
+                        continue  # fired already: a unique key, not a lock, makes it once
+                    if n.id in self._notices or n.id in fresh:
+                        raise ConflictError(
+                            f"a notice with id {n.id!r} already exists", argument="notices"
+                        )
+                    keys.add(key)
+                    fresh[n.id] = attrs.evolve(
+                        n, state=NoticeState.PENDING, claimed_until=None, acked_at=None
+                    )
+            unacked = self._unacked.setdefault(tenant, {})
+            for n in fresh.values():
+                self._notices[n.id] = n
+                self._notice_keys[(n.tenant, n.idempotency_key)] = n.id
+                unacked[n.id] = None
+            for outcome in outcomes:
+                if isinstance(outcome, Commitment):
+                    del self._claims[outcome.id]
+                    self._put(outcome)
+            return outcomes
+
+    def _judge_fire(self, fire: Fire, token: str) -> Commitment | ConflictError | NotFoundError:
+        """The outcome of one fire (writing nothing); raises only for a refused update."""
+        new, expected_version = fire.commitment, fire.expected_version
+        try:
             stored = self._get(new.tenant, new.id)
             if stored.version != expected_version:
                 self._check_against(new, stored, expected_version)  # raises ConflictError
@@ -458,49 +519,10 @@ class MemoryStore:
                     argument="token",
                     fix="claim it again with claim_due() and redo the tick's work",
                 )
-            self._check_against(new, stored, expected_version)
-            fresh: dict[str, Notice] = {}
-            keys: set[str] = set()
-            for n in batch:
-                if (
-                    new.tenant,
-                    n.idempotency_key,
-                ) in self._notice_keys or n.idempotency_key in keys:
-                    continue  # fired already: a unique key, not a lock, makes it once
-                if n.id in self._notices or n.id in fresh:
-                    raise ConflictError(
-                        f"a notice with id {n.id!r} already exists", argument="notices"
-                    )
-                keys.add(n.idempotency_key)
-                fresh[n.id] = attrs.evolve(
-                    n, state=NoticeState.PENDING, claimed_until=None, acked_at=None
-                )
-            unacked = self._unacked.setdefault(new.tenant, {})
-            for n in fresh.values():
-                self._notices[n.id] = n
-                self._notice_keys[(n.tenant, n.idempotency_key)] = n.id
-                unacked[n.id] = None
-            del self._claims[new.id]
-            self._put(new)
-            return new
-
-    @staticmethod
-    def _check_notices(notices: Any, c: Commitment) -> list[Notice]:
-        if isinstance(notices, (str, bytes)) or not isinstance(notices, Iterable):
-            raise InvalidArgumentError("must be a sequence of Notice", argument="notices")
-        batch = list(notices)
-        for i, n in enumerate(batch):
-            if not isinstance(n, Notice):
-                raise InvalidArgumentError(
-                    f"must be a Notice, not {type(n).__name__}", argument=f"notices[{i}]"
-                )
-            if n.tenant != c.tenant or n.commitment_id != c.id:
-                raise InvalidArgumentError(
-                    f"is about {n.tenant!r}/{n.commitment_id!r}, not the fired commitment "
-                    f"{c.tenant!r}/{c.id!r}",
-                    argument=f"notices[{i}]",
-                )
-        return batch
+        except (ConflictError, NotFoundError) as error:
+            return error
+        self._check_against(new, stored, expected_version)
+        return new
 
     def release(self, tenant: str, ids: Sequence[str], token: str) -> int:
         """Give up the claims ``token`` holds on the tenant's ``ids``; how many were released.

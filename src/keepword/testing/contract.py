@@ -72,7 +72,7 @@ from keepword.commitment import Commitment, Event, Status, promise, thaw_json
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.escalation import EscalationPolicy, Step, after_due, at_due, before_due
 from keepword.notice import Notice, NoticeState
-from keepword.store import CAPABILITIES, Query, Store
+from keepword.store import CAPABILITIES, Fire, Query, Store
 
 __all__ = [
     "CONTRACT_PROFILE",
@@ -1313,10 +1313,12 @@ class StoreContract:
         """One whole tick at ``now``: claim, escalate and fire every due commitment."""
         token, claimed = store.claim_due(tenant, now, limit=limit, lease=self._LONG, worker="w1")
         fired: list[Notice] = []
+        fires: list[Fire] = []
         for c in claimed:
             new, notices = self._escalate(c, now)
-            assert store.fire(new, expected_version=c.version, notices=notices, token=token) == new
+            fires.append(Fire(new, c.version, notices))
             fired.extend(notices)
+        assert store.fire_many(tenant, fires, token=token) == [f.commitment for f in fires]
         return fired
 
     def test_claim_due_takes_only_due_open_commitments_in_order(self, store: Store) -> None:
@@ -1581,6 +1583,74 @@ class StoreContract:
         assert_same_commitment(store.get(tenant, c.id), c)
         assert store.pending_notices(tenant, limit=10) == []
         assert store.pending_notices("tenant-z", limit=10) == []
+
+    def test_fire_many_writes_the_fires_that_pass_and_reports_the_others(
+        self, store: Store
+    ) -> None:
+        """Each fire is judged alone: a stale one and a missing one are reported, not written."""
+        tenant = _tenant()
+        hour = _dt.timedelta(hours=1)
+        made = [self._escalating(store, tenant, hour) for _ in range(3)]
+        now = T0 + 2 * hour
+        token, claimed = store.claim_due(tenant, now, limit=5, lease=self._LONG, worker="w")
+        assert sorted(c.id for c in claimed) == sorted(c.id for c in made)
+        fires = []
+        for c in claimed:
+            new, notices = self._escalate(c, now)
+            fires.append(Fire(new, c.version, notices))
+        stale = claimed[1]
+        moved = store.update(_c.reassign(stale, now=now, owner="bob")[0], expected_version=1)
+        ghost_c = make_commitment(tenant, due_at=T0 + hour, policy=LADDER)
+        ghost_new, ghost_notices = self._escalate(ghost_c, now)
+        ghost = Fire(ghost_new, 1, ghost_notices)
+        outcomes = store.fire_many(tenant, [*fires, ghost], token=token)
+        assert len(outcomes) == 4
+        assert outcomes[0] == fires[0].commitment
+        assert outcomes[2] == fires[2].commitment
+        assert isinstance(outcomes[1], ConflictError)
+        assert (outcomes[1].expected_version, outcomes[1].actual_version) == (1, 2)
+        assert isinstance(outcomes[3], NotFoundError)
+        assert_same_commitment(store.get(tenant, stale.id), moved)
+        for i in (0, 2):
+            assert_same_commitment(store.get(tenant, fires[i].commitment.id), fires[i].commitment)
+        written = {n.id for i in (0, 2) for n in fires[i].notices}
+        assert {n.id for n in store.pending_notices(tenant, limit=50)} == written
+        # the written ones' claims are free; the stale one is still this token's to release
+        assert store.release(tenant, [c.id for c in claimed], token) == 1
+
+    def test_fire_many_refuses_a_bad_batch_and_writes_nothing(self, store: Store) -> None:
+        """Bad entries, another tenant, one commitment twice or a rewritten history: nothing."""
+        tenant = _tenant()
+        hour = _dt.timedelta(hours=1)
+        self._escalating(store, tenant, hour)
+        self._escalating(store, tenant, hour)
+        now = T0 + 2 * hour
+        token, claimed = store.claim_due(tenant, now, limit=5, lease=self._LONG, worker="w")
+        fires = []
+        for c in claimed:
+            new, notices = self._escalate(c, now)
+            fires.append(Fire(new, c.version, notices))
+        forged = Event(seq=1, kind="promised", at=T0, actor="mallory", data={"forged": True})
+        first = fires[0].commitment
+        rewritten = Fire(attrs.evolve(first, history=(forged, *first.history[1:])), 1)
+        bad_batches: list[tuple[Any, str]] = [
+            ("not fires", "fires"),
+            ([fires[0], "x"], "fires[1]"),
+            ([fires[0], fires[0]], "fires[1]"),
+            ([rewritten, fires[1]], "commitment"),
+        ]
+        for batch, argument in bad_batches:
+            with pytest.raises(InvalidArgumentError) as info:
+                store.fire_many(tenant, batch, token=token)
+            assert info.value.argument == argument
+        with pytest.raises(InvalidArgumentError) as info:
+            store.fire_many(_tenant(), fires, token=token)
+        assert info.value.argument == "fires[0]"
+        for c in claimed:
+            assert_same_commitment(store.get(tenant, c.id), c)
+        assert store.pending_notices(tenant, limit=10) == []
+        assert store.fire_many(tenant, [], token=token) == []
+        assert store.fire_many(tenant, fires, token=token) == [f.commitment for f in fires]
 
     def test_a_fired_commitment_that_ended_is_never_claimed(self, store: Store) -> None:
         """Once kept (or after its last step), a commitment is not due any more."""

@@ -19,6 +19,8 @@ from keepword.commitment import (
     Event,
     Status,
     calendar_snapshot,
+    commitment_from_storage,
+    event_from_storage,
     policy_snapshot,
 )
 from keepword.escalation import EscalationPolicy
@@ -92,8 +94,8 @@ def events_to_rows(commitment: Commitment, events: Iterable[Event]) -> list[dict
 
 
 def event_from_row(row: Mapping[Any, Any]) -> Event:
-    """The :class:`Event` an ``{prefix}events`` row holds."""
-    return Event(
+    """The :class:`Event` an ``{prefix}events`` row holds (keepword wrote it: not re-checked)."""
+    return event_from_storage(
         seq=int(row["seq"]),
         kind=row["kind"],
         at=row["at"],
@@ -113,7 +115,7 @@ def commitment_from_row(row: Mapping[Any, Any], events: Sequence[Event]) -> Comm
     lateness_us = row["lateness_us"]
     length = int(row["history_length"])
     history = tuple(events[:length]) if len(events) > length else tuple(events)
-    return Commitment(
+    return commitment_from_storage(
         id=row["id"],
         tenant=row["tenant"],
         customer=row["customer"],
@@ -130,7 +132,7 @@ def commitment_from_row(row: Mapping[Any, Any], events: Sequence[Event]) -> Comm
         waiting_for=row["waiting_for"],
         terms=_json(row["terms"]),
         spec=row["spec"],
-        calendar=_calendar(_json(row["calendar"])),
+        calendar=_calendar(row["calendar"]),
         kept_at=row["kept_at"],
         closed_at=row["closed_at"],
         breached_at=row["breached_at"],
@@ -209,9 +211,18 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _calendar(snapshot: Mapping[str, Any]) -> BusinessCalendar:
-    """Rebuild a calendar snapshot, sharing one instance per distinct snapshot."""
-    return _calendar_from_text(json.dumps(snapshot, sort_keys=True, separators=(",", ":")))
+def _snapshot_text(value: Any) -> str:
+    """A snapshot column's JSON text: as stored when selected as text, else re-encoded."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _calendar(value: Any) -> BusinessCalendar:
+    """Rebuild a calendar snapshot, sharing one instance per distinct snapshot text."""
+    return _calendar_from_text(_snapshot_text(value))
 
 
 @functools.lru_cache(maxsize=256)
@@ -221,10 +232,8 @@ def _calendar_from_text(text: str) -> BusinessCalendar:
 
 def _policy(value: Any) -> EscalationPolicy | None:
     """Rebuild a policy snapshot (``None`` when the commitment has none)."""
-    data = None if value is None else _json(value)
-    if data is None:
-        return None
-    return _policy_from_text(json.dumps(data, sort_keys=True, separators=(",", ":")))
+    text = None if value is None else _snapshot_text(value)
+    return None if text is None or text == "null" else _policy_from_text(text)
 
 
 @functools.lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ tenant; no session state survives a call.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,14 @@ from keepword.errors import (
     StoreError,
 )
 from keepword.notice import Notice, NoticeState
-from keepword.store import Query, check_commitment, check_new_commitment, check_query
+from keepword.store import (
+    Fire,
+    Query,
+    check_commitment,
+    check_fires,
+    check_new_commitment,
+    check_query,
+)
 from keepword.stores.sql import _dialect, _errors, _rows, _schema
 
 if TYPE_CHECKING:
@@ -41,6 +49,8 @@ _CHUNK = 500
 """Ids per ``IN (...)`` list when loading events (well under every driver's limit)."""
 
 _IMMUTABLE = ("made_at", "external_ref")
+_NOT_SET = ("tenant", "id", *_IMMUTABLE, "claim_token", "claimed_until")
+"""Columns a write over a stored commitment never sets from its new state."""
 
 _OPEN = Status.OPEN.value
 _PENDING, _CLAIMED, _ACKED = (
@@ -90,6 +100,68 @@ def _notice_fields(notice: Notice) -> dict[str, Any]:
 def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
     for start in range(0, len(ids), _CHUNK):
         yield list(ids[start : start + _CHUNK])
+
+
+def _judge_row(
+    new: Commitment, expected_version: int, row: Any, *, token: str | None = None
+) -> ConflictError | NotFoundError | None:
+    """Why writing ``new`` over the stored ``row`` must not happen, or ``None`` if it may.
+
+    ``row`` holds version, made_at, external_ref and claim_token (``None``:
+    no such commitment).  Checks, in order: it exists, the version, the
+    claim (when ``token`` is given); a changed immutable field raises
+    :class:`InvalidArgumentError` (a bad argument, not a lost race).
+    """
+    if row is None:
+        return NotFoundError("commitment", new.id, argument="commitment")
+    if row.version != expected_version:
+        return ConflictError(
+            f"commitment {new.id!r} is at version {row.version}, "
+            f"not {expected_version}: someone else changed it",
+            argument="expected_version",
+            expected_version=expected_version,
+            actual_version=int(row.version),
+        )
+    if token is not None and row.claim_token != token:
+        return ConflictError(
+            f"commitment {new.id!r} is no longer claimed by this worker: its lease "
+            "expired and another worker took it",
+            argument="token",
+            fix="drop this result; the worker holding the claim fires the step",
+            expected_version=expected_version,
+            actual_version=int(row.version),
+        )
+    for name in _IMMUTABLE:
+        if getattr(row, name) != getattr(new, name):
+            raise InvalidArgumentError(
+                f"{name} cannot change ({getattr(row, name)!r} -> {getattr(new, name)!r})",
+                argument="commitment",
+            )
+    return None
+
+
+def _same_event(row: Any, event: Event, compare_data: bool) -> bool:
+    """Whether a stored event row is ``event`` (its data only if ``compare_data``)."""
+    same = (row.seq, row.kind, row.at, row.actor) == (
+        event.seq,
+        event.kind,
+        event.at,
+        event.actor,
+    )
+    return same and (not compare_data or _rows.event_from_row(row._mapping).data == event.data)
+
+
+def _fire_params(fire: Fire, token: str, mutable: Sequence[str]) -> dict[str, Any]:
+    """The parameters of :attr:`SqlStore._fire_stmt` for one fire."""
+    values = _rows.commitment_to_row(fire.commitment)
+    params = {f"v_{name}": values[name] for name in mutable}
+    params.update(
+        k_tenant=values["tenant"],
+        k_id=values["id"],
+        k_version=fire.expected_version,
+        k_token=token,
+    )
+    return params
 
 
 def _make_engine(url: str | sa.URL) -> Engine:
@@ -395,7 +467,11 @@ class SqlStore:
     def _by_ref(self, conn: Connection, tenant: str, ref: str) -> Commitment | None:
         c = self._c
         row = (
-            conn.execute(sa.select(c).where(c.c.tenant == tenant, c.c.external_ref == ref))
+            conn.execute(
+                sa.select(*self._commitment_columns).where(
+                    c.c.tenant == tenant, c.c.external_ref == ref
+                )
+            )
             .mappings()
             .first()
         )
@@ -573,7 +649,7 @@ class SqlStore:
         def attempt(conn: Connection) -> Commitment:
             if conn.execute(stmt).rowcount != 1:
                 self._explain_miss(conn, new, expected_version)
-            self._append_events(conn, new)
+            self._append_events(conn, new.tenant, [new], compare_data=True)
             return new
 
         return self._run("update", attempt, write=True)
@@ -595,14 +671,11 @@ class SqlStore:
                 argument="commitment",
             )
 
-    def _update_stmt(
-        self, new: Commitment, expected_version: int, *, token: str | None = None
-    ) -> sa.Update:
-        """``UPDATE`` of the commitment row iff version (and claim ``token``, if given) match.
+    def _update_stmt(self, new: Commitment, expected_version: int) -> sa.Update:
+        """``UPDATE`` of the commitment row iff its version (and immutable fields) match.
 
         Every column of the new state is written, ``policy``,
-        ``escalation_cursor`` and ``next_action_at`` included; with a
-        ``token`` the claim is released too.
+        ``escalation_cursor`` and ``next_action_at`` included; a claim is left alone.
         """
         c = self._c
         values = _rows.commitment_to_row(new)
@@ -620,77 +693,66 @@ class SqlStore:
             c.c.made_at == new.made_at,
             ref_matches,
         ]
-        if token is not None:
-            where.append(c.c.claim_token == token)
-            values.update(claim_token=None, claimed_until=None)
         return sa.update(c).where(*where).values(**values)
 
-    def _append_events(self, conn: Connection, new: Commitment) -> None:
-        """Insert the events of ``new`` past the stored history (which it must extend)."""
+    def _append_events(
+        self, conn: Connection, tenant: str, news: Sequence[Commitment], *, compare_data: bool
+    ) -> None:
+        """Insert the events of each of ``news`` past its stored history, which it must extend.
+
+        One read of the stored events for all of them (their rows are locked
+        by the caller's write, so none can be added meanwhile).  Every stored
+        event's seq, kind, instant and actor must equal the new history's;
+        ``compare_data`` compares the data too (``update``; a tick's
+        ``fire_many`` skips re-reading it, as the version check already proves
+        nobody wrote since the claim).
+        """
         e = self._e
-        stored = [
-            _rows.event_from_row(r)
-            for r in conn.execute(
-                sa.select(e)
-                .where(e.c.tenant == new.tenant, e.c.commitment_id == new.id)
-                .order_by(e.c.seq)
-            ).mappings()
-        ]
-        if tuple(new.history[: len(stored)]) != tuple(stored):
-            raise InvalidArgumentError(
-                "the history must extend the stored history (events are only appended)",
-                argument="commitment",
-                fix="apply transitions to the stored commitment, never rewrite its events",
+        columns = [e.c.commitment_id, e.c.seq, e.c.kind, e.c.at, e.c.actor]
+        if compare_data:
+            columns.append(e.c.data)
+        stored: dict[str, list[Any]] = {new.id: [] for new in news}
+        for chunk in _chunks(list(stored)):
+            stmt = (
+                sa.select(*columns)
+                .where(e.c.tenant == tenant, e.c.commitment_id.in_(chunk))
+                .order_by(e.c.commitment_id, e.c.seq)
             )
-        added = new.history[len(stored) :]
+            for row in conn.execute(stmt):
+                stored[row.commitment_id].append(row)
+        added: list[dict[str, Any]] = []
+        for new in news:
+            rows = stored[new.id]
+            if len(rows) > len(new.history) or not all(
+                _same_event(row, event, compare_data)
+                for row, event in zip(rows, new.history, strict=False)
+            ):
+                raise InvalidArgumentError(
+                    "the history must extend the stored history (events are only appended)",
+                    argument="commitment",
+                    fix="apply transitions to the stored commitment, never rewrite its events",
+                )
+            added.extend(_rows.events_to_rows(new, new.history[len(rows) :]))
         if added:
-            conn.execute(sa.insert(e), _rows.events_to_rows(new, added))
+            conn.execute(sa.insert(e), added)
 
     def _explain_miss(
         self,
         conn: Connection,
         new: Commitment,
         expected_version: int,
-        *,
-        token: str | None = None,
     ) -> None:
         c = self._c
-        row = (
-            conn.execute(
-                sa.select(c.c.version, c.c.made_at, c.c.external_ref, c.c.claim_token)
-                .where(c.c.tenant == new.tenant, c.c.id == new.id)
-                # A locking read sees the latest committed row, even inside a
-                # REPEATABLE READ snapshot (MariaDB's default).
-                .with_for_update(read=True)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFoundError("commitment", new.id, argument="commitment")
-        if row["version"] != expected_version:
-            raise ConflictError(
-                f"commitment {new.id!r} is at version {row['version']}, "
-                f"not {expected_version}: someone else changed it",
-                argument="expected_version",
-                expected_version=expected_version,
-                actual_version=int(row["version"]),
-            )
-        for name in _IMMUTABLE:
-            if row[name] != getattr(new, name):
-                raise InvalidArgumentError(
-                    f"{name} cannot change ({row[name]!r} -> {getattr(new, name)!r})",
-                    argument="commitment",
-                )
-        if token is not None and row["claim_token"] != token:
-            raise ConflictError(
-                f"commitment {new.id!r} is no longer claimed by this worker: its lease "
-                "expired and another worker took it",
-                argument="token",
-                fix="drop this result; the worker holding the claim fires the step",
-                expected_version=expected_version,
-                actual_version=int(row["version"]),
-            )
+        row = conn.execute(
+            sa.select(c.c.version, c.c.made_at, c.c.external_ref, c.c.claim_token)
+            .where(c.c.tenant == new.tenant, c.c.id == new.id)
+            # A locking read sees the latest committed row, even inside a
+            # REPEATABLE READ snapshot (MariaDB's default).
+            .with_for_update(read=True)
+        ).first()
+        error = _judge_row(new, expected_version, row)
+        if error is not None:
+            raise error
         raise StoreError(  # pragma: no cover - the UPDATE's conditions are exactly those above
             f"update of commitment {new.id!r} matched no row for an unknown reason"
         )
@@ -709,7 +771,9 @@ class SqlStore:
         c = self._c
 
         def read(conn: Connection) -> Commitment:
-            row = conn.execute(sa.select(c).where(c.c.tenant == tenant, c.c.id == id)).mappings()
+            row = conn.execute(
+                sa.select(*self._commitment_columns).where(c.c.tenant == tenant, c.c.id == id)
+            ).mappings()
             found = row.first()
             if found is None:
                 raise NotFoundError("commitment", id, argument="id")
@@ -742,7 +806,11 @@ class SqlStore:
         q = check_query(query)
         c = self._c
         first = c.c.due_at if q.order == "due_at" else c.c.made_at
-        stmt = sa.select(c).where(*self._where(tenant, q)).order_by(first, c.c.id)
+        stmt = (
+            sa.select(*self._commitment_columns)
+            .where(*self._where(tenant, q))
+            .order_by(first, c.c.id)
+        )
         if q.limit is not None:
             stmt = stmt.limit(q.limit)
 
@@ -792,7 +860,7 @@ class SqlStore:
             # would scan every open commitment: the tick must follow the work due.
             status = sa.literal_column("+" + c.c.status.name) == _OPEN
         stmt = (
-            sa.select(c)
+            sa.select(*self._commitment_columns)
             .where(
                 c.c.tenant == tenant,
                 c.c.next_action_at <= now,
@@ -854,14 +922,7 @@ class SqlStore:
     ) -> Commitment:
         """Write a tick's result for one claimed commitment, all or nothing.
 
-        One write transaction: ``UPDATE`` the commitment row exactly as
-        :meth:`update` does, releasing the claim, ``WHERE ... version =
-        expected AND claim_token = token``; if no row matched, raise (the
-        transaction rolls back, so nothing is written).  Then insert the
-        notices with do-nothing on a conflict of ``(tenant,
-        idempotency_key)`` and append the new events.  The unique key, not
-        the claim, is what makes each notice exactly once.  See
-        :meth:`keepword.store.Store.fire`.
+        :meth:`fire_many` of one.  See :meth:`keepword.store.Store.fire`.
 
         Raises:
             InvalidArgumentError: bad arguments (a notice of another commitment
@@ -870,36 +931,114 @@ class SqlStore:
             NotFoundError: no such commitment in ``commitment.tenant``.
         """
         new = check_commitment(commitment, "commitment")
-        self._check_versions(new, expected_version)
+        fire = Fire(new, expected_version, notices)
+        (outcome,) = self.fire_many(new.tenant, [fire], token=token)
+        if isinstance(outcome, Commitment):
+            return outcome
+        raise outcome
+
+    def fire_many(
+        self, tenant: str, fires: Sequence[Fire], *, token: str
+    ) -> list[Commitment | ConflictError | NotFoundError]:
+        """Write a claimed batch's tick results in one transaction.
+
+        A handful of statements for the whole batch: lock the fired rows
+        (``SELECT ... FOR UPDATE`` in id order; SQLite already holds its write
+        lock) and judge each fire against its row (exists, version, claim
+        token, immutable fields); read the stored events' ``seq``, kind,
+        instant and actor to check each new history extends its stored one;
+        then one ``UPDATE`` per row sent as one batch (``executemany``), the
+        notices inserted with do-nothing on a conflict of ``(tenant,
+        idempotency_key)``, and the new events.  The unique key, not the
+        claim, is what makes each notice exactly once.  See
+        :meth:`keepword.store.Store.fire_many`.
+
+        Raises:
+            InvalidArgumentError: bad arguments or a fire ``update`` would
+                refuse; nothing is written.
+            ConflictError: a notice id is already stored; nothing is written.
+        """
+        batch = check_fires(tenant, fires)
         claim = _check_token(token)
-        if isinstance(notices, (str, bytes)) or not isinstance(notices, Sequence):
-            raise InvalidArgumentError("must be a sequence of Notice", argument="notices")
-        rows: list[dict[str, Any]] = []
-        for i, notice in enumerate(notices):
-            if not isinstance(notice, Notice):
-                raise InvalidArgumentError(
-                    f"must be a Notice, not {type(notice).__name__}", argument=f"notices[{i}]"
-                )
-            if notice.tenant != new.tenant or notice.commitment_id != new.id:
-                raise InvalidArgumentError(
-                    "a notice must belong to the commitment being fired (same tenant and id)",
-                    argument=f"notices[{i}]",
-                )
-            rows.append(_rows.notice_to_row(notice))
-        stmt = self._update_stmt(new, expected_version, token=claim)
+        if not batch:
+            self._check_open()
+            return []
+        c = self._c
+        lock = sa.select(c.c.id, c.c.version, c.c.made_at, c.c.external_ref, c.c.claim_token)
+        lock = lock.order_by(c.c.id)
+        if self.traits.row_locks:
+            lock = lock.with_for_update()
+        ids = [f.commitment.id for f in batch]
+        notices = [_rows.notice_to_row(n) for f in batch for n in f.notices]
         insert = _dialect.insert_ignore(
             self._n, self._engine.dialect.name, on=("tenant", "idempotency_key")
         )
 
-        def attempt(conn: Connection) -> Commitment:
-            if conn.execute(stmt).rowcount != 1:
-                self._explain_miss(conn, new, expected_version, token=claim)
-            if rows:
-                conn.execute(insert, rows)
-            self._append_events(conn, new)
-            return new
+        def attempt(conn: Connection) -> list[Commitment | ConflictError | NotFoundError]:
+            rows: dict[str, Any] = {}
+            for chunk in _chunks(ids):
+                for locked in conn.execute(lock.where(c.c.tenant == tenant, c.c.id.in_(chunk))):
+                    rows[locked.id] = locked
+            outcomes: list[Commitment | ConflictError | NotFoundError] = []
+            written: list[Fire] = []
+            for fire in batch:
+                new, row = fire.commitment, rows.get(fire.commitment.id)
+                error = _judge_row(new, fire.expected_version, row, token=claim)
+                if error is None:
+                    written.append(fire)
+                outcomes.append(new if error is None else error)
+            if written:
+                news = [f.commitment for f in written]
+                self._append_events(conn, tenant, news, compare_data=False)
+                params = [_fire_params(f, claim, self._mutable) for f in written]
+                conn.execute(self._fire_stmt, params)
+                fired = {new.id for new in news}
+                mine = [n for n in notices if n["commitment_id"] in fired]
+                if mine:
+                    conn.execute(insert, mine)
+            return outcomes
 
         return self._run("fire", attempt, write=True, read_committed=True)
+
+    @functools.cached_property
+    def _commitment_columns(self) -> list[sa.ColumnElement[Any]]:
+        """Every commitments column, the calendar and policy snapshots as their JSON text.
+
+        The text is the key of the loaded-snapshot cache: thousands of rows
+        made under one calendar share one parsed calendar, unparsed.
+        """
+        return [
+            sa.cast(col, sa.Text).label(col.name) if col.name in ("calendar", "policy") else col
+            for col in self._c.columns
+        ]
+
+    @functools.cached_property
+    def _mutable(self) -> tuple[str, ...]:
+        """The commitment columns a write sets from the new state."""
+        return tuple(col.name for col in self._c.columns if col.name not in _NOT_SET)
+
+    @functools.cached_property
+    def _fire_stmt(self) -> sa.Update:
+        """The batched ``UPDATE`` of :meth:`fire_many`: every mutable column, claim released.
+
+        Guarded by version and claim token too, though the rows are already
+        locked and judged: a store bug must not write over someone else.
+        """
+        c = self._c
+        values: dict[str, Any] = {
+            name: sa.bindparam(f"v_{name}", type_=c.c[name].type) for name in self._mutable
+        }
+        values.update(claim_token=None, claimed_until=None)
+        return (
+            sa.update(c)
+            .where(
+                c.c.tenant == sa.bindparam("k_tenant", type_=c.c.tenant.type),
+                c.c.id == sa.bindparam("k_id", type_=c.c.id.type),
+                c.c.version == sa.bindparam("k_version", type_=c.c.version.type),
+                c.c.claim_token == sa.bindparam("k_token", type_=c.c.claim_token.type),
+            )
+            .values(values)
+        )
 
     def release(self, tenant: str, ids: Sequence[str], token: str) -> int:
         """Give up claims held by ``token`` without firing; returns how many were released.
