@@ -553,7 +553,7 @@ def _merge(starts: list[int], ends: list[int]) -> tuple[list[int], list[int]]:
 # --------------------------------------------------------------------------- calendar
 
 
-@attrs.frozen(kw_only=True, eq=True)
+@attrs.frozen(kw_only=True, eq=True, cache_hash=True)
 class BusinessCalendar:
     """When a business is open.
 

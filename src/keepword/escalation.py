@@ -100,7 +100,7 @@ def _apply(cal: BusinessCalendar, at: _dt.datetime, spec: Within, sign: int) -> 
     return to_utc(back.replace(tzinfo=None).replace(tzinfo=cal.zone, fold=0), "at")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Trigger:
     """When a step fires, relative to a commitment's deadline or window.
 
@@ -260,7 +260,7 @@ def _to_every(value: object) -> Within | None:
     )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Step:
     """One rung of an escalation ladder.
 
@@ -384,7 +384,7 @@ def _tiers(value: object) -> frozenset[str]:
     return _frozen_strings(value, "tiers")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Match:
     """Which commitments a policy applies to; every given criterion must hold.
 
@@ -451,7 +451,7 @@ def _to_steps(value: object) -> tuple[Step, ...]:
     return steps
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class EscalationPolicy:
     """A named ladder of steps and the commitments it applies to.
 
