@@ -41,6 +41,8 @@ __all__ = [
     "check_fires",
     "check_new_commitment",
     "check_query",
+    "fire_one",
+    "version_conflict",
 ]
 
 CAPABILITIES = frozenset({"transactions", "multiprocess", "skip_locked"})
@@ -566,3 +568,36 @@ def check_query(value: Any) -> Query:
     if not isinstance(value, Query):
         raise InvalidArgumentError(f"must be a Query, not {type(value).__name__}", argument="query")
     return value
+
+
+def fire_one(
+    store: Store,
+    commitment: Commitment,
+    *,
+    expected_version: int,
+    notices: Sequence[Notice],
+    token: str,
+) -> Commitment:
+    """:meth:`Store.fire` in terms of :meth:`Store.fire_many`, for store authors.
+
+    Builds the :class:`Fire` (so bad arguments raise here, naming them),
+    fires it alone, and returns the stored commitment or raises the error it met.
+    """
+    new = check_commitment(commitment, "commitment")
+    (outcome,) = store.fire_many(new.tenant, [Fire(new, expected_version, notices)], token=token)
+    if isinstance(outcome, Commitment):
+        return outcome
+    raise outcome
+
+
+def version_conflict(
+    commitment_id: str, expected_version: int, actual_version: int
+) -> ConflictError:
+    """The :class:`ConflictError` of a write whose expected version is stale, for store authors."""
+    return ConflictError(
+        f"commitment {commitment_id!r} is at version {actual_version}, "
+        f"not {expected_version}: someone else changed it",
+        argument="expected_version",
+        expected_version=expected_version,
+        actual_version=actual_version,
+    )

@@ -45,6 +45,8 @@ from keepword.store import (
     check_fires,
     check_new_commitment,
     check_query,
+    fire_one,
+    version_conflict,
 )
 
 if TYPE_CHECKING:
@@ -288,13 +290,7 @@ class MemoryStore:
     def _check_against(new: Commitment, stored: Commitment, expected_version: int) -> None:
         """The stored version, then the immutable fields and the history, as ``update`` checks."""
         if stored.version != expected_version:
-            raise ConflictError(
-                f"commitment {new.id!r} is at version {stored.version}, "
-                f"not {expected_version}: someone else changed it",
-                argument="expected_version",
-                expected_version=expected_version,
-                actual_version=stored.version,
-            )
+            raise version_conflict(new.id, expected_version, stored.version)
         for name in _IMMUTABLE_FIELDS:
             if getattr(new, name) != getattr(stored, name):
                 raise InvalidArgumentError(
@@ -447,12 +443,9 @@ class MemoryStore:
             ConflictError: the version moved on, the claim is not ``token``'s,
                 or a new notice reuses a stored notice's id.
         """
-        new = check_commitment(commitment, "commitment")
-        fire = Fire(new, expected_version, notices)
-        (outcome,) = self.fire_many(new.tenant, [fire], token=token)
-        if isinstance(outcome, Commitment):
-            return outcome
-        raise outcome
+        return fire_one(
+            self, commitment, expected_version=expected_version, notices=notices, token=token
+        )
 
     def fire_many(
         self, tenant: str, fires: Sequence[Fire], *, token: str

@@ -35,6 +35,8 @@ from keepword.store import (
     check_fires,
     check_new_commitment,
     check_query,
+    fire_one,
+    version_conflict,
 )
 from keepword.stores.sql import _dialect, _errors, _rows, _schema
 
@@ -115,13 +117,7 @@ def _judge_row(
     if row is None:
         return NotFoundError("commitment", new.id, argument="commitment")
     if row.version != expected_version:
-        return ConflictError(
-            f"commitment {new.id!r} is at version {row.version}, "
-            f"not {expected_version}: someone else changed it",
-            argument="expected_version",
-            expected_version=expected_version,
-            actual_version=int(row.version),
-        )
+        return version_conflict(new.id, expected_version, int(row.version))
     if token is not None and row.claim_token != token:
         return ConflictError(
             f"commitment {new.id!r} is no longer claimed by this worker: its lease "
@@ -930,12 +926,9 @@ class SqlStore:
             ConflictError: the version moved on or the claim was lost.
             NotFoundError: no such commitment in ``commitment.tenant``.
         """
-        new = check_commitment(commitment, "commitment")
-        fire = Fire(new, expected_version, notices)
-        (outcome,) = self.fire_many(new.tenant, [fire], token=token)
-        if isinstance(outcome, Commitment):
-            return outcome
-        raise outcome
+        return fire_one(
+            self, commitment, expected_version=expected_version, notices=notices, token=token
+        )
 
     def fire_many(
         self, tenant: str, fires: Sequence[Fire], *, token: str
