@@ -451,6 +451,8 @@ class Store(Protocol):
                 another tenant, one commitment twice, or a fire that
                 :meth:`update` would refuse (a rewritten history, a changed
                 immutable field); nothing is written.
+            ConflictError: a new notice reuses a stored notice's id (ids are
+                fresh, so this is a caller's bug); nothing is written.
         """
         ...
 
