@@ -15,11 +15,14 @@ unique, ``terms`` and event data are JSON values frozen deep down.
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import enum
 import functools
+import itertools
 import json
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn, TypeAlias
 
@@ -256,6 +259,43 @@ def _freeze_trusted(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return FrozenList(_freeze_trusted(v) for v in value)
     return value
+
+
+_SNAPSHOT_KEYS = frozenset({"calendar", "policy"})
+_SHARED_SNAPSHOTS = 32
+_shared: tuple[tuple[dict[str, Any], FrozenDict], ...] = ()
+
+
+def _shared_snapshot(value: dict[str, Any]) -> FrozenDict:
+    """The frozen copy of a stored calendar or policy snapshot, shared when seen recently.
+
+    Thousands of stored ``"promised"`` events repeat a handful of snapshots;
+    comparing a parsed one with a plain copy of each recent one is a C-level
+    ``dict`` comparison, far cheaper than freezing it again node by node.
+    """
+    global _shared
+    recent = _shared
+    for plain, frozen in recent:
+        if plain == value:
+            return frozen
+    shared: FrozenDict = _freeze_trusted(value)
+    _shared = ((thaw_json(shared), shared), *recent[: _SHARED_SNAPSHOTS - 1])
+    return shared
+
+
+def _freeze_stored_data(data: Any) -> FrozenDict:
+    """Freeze a stored event's data, sharing its calendar and policy snapshots."""
+    if isinstance(data, FrozenDict) or not isinstance(data, dict):
+        frozen: FrozenDict = _freeze_trusted(data)
+        return frozen
+    return FrozenDict(
+        {
+            k: _shared_snapshot(v)
+            if k in _SNAPSHOT_KEYS and type(v) is dict
+            else _freeze_trusted(v)
+            for k, v in data.items()
+        }
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -612,6 +652,20 @@ class Commitment:
 
 
 _FIELDS: dict[str, attrs.Attribute[Any]] = {a.name: a for a in attrs.fields(Commitment)}
+_NAMES = tuple(_FIELDS)
+_POSITION = {name: i for i, name in enumerate(_NAMES)}
+_values_of = operator.attrgetter(*_NAMES)
+
+
+def _assemble(values: Iterable[Any]) -> Commitment:
+    """A :class:`Commitment` holding ``values`` (one per field, in field order), unchecked.
+
+    The fields are set by ``map`` over ``object.__setattr__``: one C-level
+    loop, the cheapest way to fill a frozen, slotted attrs instance.
+    """
+    new: Commitment = object.__new__(Commitment)
+    collections.deque(map(object.__setattr__, itertools.repeat(new), _NAMES, values), maxlen=0)
+    return new
 
 
 def _derive(c: Commitment, **changes: Any) -> Commitment:
@@ -621,18 +675,15 @@ def _derive(c: Commitment, **changes: Any) -> Commitment:
     unchanged ones (already checked when ``c`` was built) need no second look;
     a tick builds several states per commitment, and this keeps it cheap.
     """
-    new: Commitment = object.__new__(Commitment)
-    for name, field in _FIELDS.items():
-        if name in changes:
-            value = changes[name]
-            if field.converter is not None:
-                value = field.converter(value)  # type: ignore[operator]
-            if field.validator is not None:
-                field.validator(new, field, value)
-        else:
-            value = getattr(c, name)
-        object.__setattr__(new, name, value)
-    return new
+    values = list(_values_of(c))
+    for name, value in changes.items():
+        field = _FIELDS[name]
+        if field.converter is not None:
+            value = field.converter(value)  # type: ignore[operator]
+        if field.validator is not None:
+            field.validator(c, field, value)
+        values[_POSITION[name]] = value
+    return _assemble(values)
 
 
 def event_from_storage(
@@ -650,7 +701,7 @@ def event_from_storage(
         ("kind", kind),
         ("at", at),
         ("actor", actor),
-        ("data", _freeze_trusted(data)),
+        ("data", _freeze_stored_data(data)),
     ):
         object.__setattr__(event, name, value)
     return event
@@ -676,10 +727,7 @@ def commitment_from_storage(**fields: Any) -> Commitment:
             argument="fields",
         )
     fields["terms"] = _freeze_trusted(fields["terms"])
-    c: Commitment = object.__new__(Commitment)
-    for name, value in fields.items():
-        object.__setattr__(c, name, value)
-    return c
+    return _assemble(fields[name] for name in _NAMES)
 
 
 # --------------------------------------------------------------------------- event helpers

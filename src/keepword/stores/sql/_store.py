@@ -730,7 +730,10 @@ class SqlStore:
                 )
             added.extend(_rows.events_to_rows(new, new.history[len(rows) :]))
         if added:
-            conn.execute(sa.insert(e), added)
+            if _dialect.can_copy(conn):
+                _dialect.copy_rows(conn, e, added)
+            else:
+                conn.execute(sa.insert(e), added)
 
     def _explain_miss(
         self,
@@ -988,10 +991,30 @@ class SqlStore:
                 fired = {new.id for new in news}
                 mine = [n for n in notices if n["commitment_id"] in fired]
                 if mine:
-                    conn.execute(insert, mine)
+                    self._insert_notices(conn, insert, mine)
             return outcomes
 
         return self._run("fire", attempt, write=True, read_committed=True)
+
+    def _insert_notices(
+        self, conn: Connection, insert: sa.Insert, rows: list[dict[str, Any]]
+    ) -> None:
+        """Insert fired notices, skipping any whose idempotency key is already stored.
+
+        On PostgreSQL through psycopg the rows are first sent with ``COPY``
+        inside a savepoint (a key is almost never stored already: the claim
+        and the version check keep workers apart); if one is, the savepoint is
+        rolled back and the do-nothing-on-conflict ``INSERT`` decides row by row.
+        """
+        if _dialect.can_copy(conn):
+            try:
+                with conn.begin_nested():
+                    _dialect.copy_rows(conn, self._n, rows)
+                return
+            except sa_exc.IntegrityError as error:
+                if _errors.classify(error) is not _errors.Failure.DUPLICATE:
+                    raise
+        conn.execute(insert, rows)
 
     @functools.cached_property
     def _commitment_columns(self) -> list[sa.ColumnElement[Any]]:
