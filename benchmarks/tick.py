@@ -11,8 +11,10 @@
 2. Notices per second with 1, 2 and 4 worker processes on PostgreSQL, against
    a plain ``FOR UPDATE SKIP LOCKED`` claim-and-update loop over the same rows
    (the ceiling: one transaction per batch of 100, no history, no notices).
-   Target: keepword's commitments/s at least 0.5x the ceiling's rows/s (each
-   commitment fires its three steps at once; notices/s is printed beside it).
+   Target, as issue 4 words it: keepword's notices/s at least 0.5x the
+   ceiling's rows/s.  Each commitment fires its three steps in one tick, so
+   the stricter commitments/s ratio is printed beside it.  20,000 due
+   commitments by default, so even the ceiling runs for seconds.
    The tables are ``ANALYZE``d after loading, for both, as a live database's are.
 3. Outbox drain rate: ``Tracker.dispatch`` with a no-op handler, one process.
 
@@ -312,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     big = args.open or (20_000 if args.quick else 1_000_000)
     due = 100 if args.quick else args.due
-    n = args.n or (200 if args.quick else 3000)
+    n = args.n or (200 if args.quick else 20_000)
     skip = set(filter(None, args.skip.split(",")))
     print(
         f"machine: {platform.platform()}, Python {platform.python_version()}, "
@@ -357,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== 2. throughput on PostgreSQL: {n:,} due commitments x 3 steps (all due)")
         print(
             f"{'workers':>7} {'keepword c/s':>12} {'notices/s':>10} {'ceiling rows/s':>14} "
-            f"{'c/s ratio':>9} {'notices ratio':>13}  verdict (c/s ratio >= 0.5)"
+            f"{'c/s ratio':>9} {'notices ratio':>13}  verdict (notices ratio >= 0.5)"
         )
         drained: dict[str, float] = {}
         for workers in (1, 2, 4):
@@ -371,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{workers:>7} {kw_rate:>12,.0f} {notice_rate:>10,.0f} "
                 f"{top_rate:>14,.0f} {ratio:>9.2f} {notice_rate / top_rate:>13.2f}  "
-                f"{'PASS' if ratio >= 0.5 else 'FAIL'}",
+                f"{'PASS' if notice_rate / top_rate >= 0.5 else 'FAIL'}",
                 flush=True,
             )
             if "drained" in kw:

@@ -822,10 +822,16 @@ class _Draft:
         self.actor = actor
         self.events: list[Event] = []
 
-    def emit(self, kind: str, at: _dt.datetime, data: Mapping[str, Any]) -> None:
-        event = Event(
-            seq=len(self.current.history) + 1, kind=kind, at=at, actor=self.actor, data=data
-        )
+    def emit(
+        self, kind: str, at: _dt.datetime, data: Mapping[str, Any], *, built: bool = False
+    ) -> None:
+        """Add an event; ``built``: its fields are keepword's own (a UTC ``at``, an
+        event kind, JSON data of ints and strings), so they skip the checks."""
+        seq = len(self.current.history) + 1
+        if built:
+            event = event_from_storage(seq=seq, kind=kind, at=at, actor=self.actor, data=data)
+        else:
+            event = Event(seq=seq, kind=kind, at=at, actor=self.actor, data=data)
         self.current = apply(self.current, event)
         self.events.append(event)
 
@@ -847,7 +853,10 @@ def _breach_if_missed(draft: _Draft, now: _dt.datetime, late_at: _dt.datetime) -
     c = draft.current
     if late_at > c.due_at and not _breached_this_deadline(c):
         draft.emit(
-            "breached", now, {"due_at": _iso(c.due_at), "deadline_version": c.deadline_version}
+            "breached",
+            now,
+            {"due_at": _iso(c.due_at), "deadline_version": c.deadline_version},
+            built=True,
         )
 
 
@@ -1539,6 +1548,6 @@ def escalate(
         data["owner"] = owner
     if priority != c.priority:
         data["priority"] = priority
-    draft.emit("escalated", now, data)
+    draft.emit("escalated", now, data, built=True)
     new, events = draft.done()
     return new, events, tuple(notices)

@@ -41,6 +41,7 @@ __all__ = [
     "check_fires",
     "check_new_commitment",
     "check_query",
+    "check_write",
     "fire_one",
     "version_conflict",
 ]
@@ -194,18 +195,7 @@ def _fire_commitment(value: Any) -> Commitment:
 
 
 def _expected_version(instance: Fire, _attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidArgumentError(
-            f"must be an int, not {type(value).__name__}", argument="expected_version"
-        )
-    if value < 1:
-        raise InvalidArgumentError(f"must be >= 1 (got {value})", argument="expected_version")
-    if instance.commitment.version != value + 1:
-        raise InvalidArgumentError(
-            f"the new version must be expected_version + 1 = {value + 1} "
-            f"(got {instance.commitment.version})",
-            argument="commitment",
-        )
+    check_write(instance.commitment, value)
 
 
 def _to_notices(value: Any) -> tuple[Notice, ...]:
@@ -532,6 +522,34 @@ def check_new_commitment(value: Any, argument: str) -> Commitment:
             fix="add() stores new commitments; use update() to change a stored one",
         )
     return commitment
+
+
+def check_write(commitment: Any, expected_version: Any) -> Commitment:
+    """``commitment`` if it is fit to write over the stored version ``expected_version``.
+
+    What ``update`` and ``fire`` (and :class:`Fire`) check before touching a
+    store: a :class:`Commitment`, an int ``expected_version >= 1``, and the
+    new state's version exactly ``expected_version + 1``.
+
+    Raises:
+        InvalidArgumentError: naming ``commitment`` or ``expected_version``.
+    """
+    new = check_commitment(commitment, "commitment")
+    if not isinstance(expected_version, int) or isinstance(expected_version, bool):
+        raise InvalidArgumentError(
+            f"must be an int, not {type(expected_version).__name__}", argument="expected_version"
+        )
+    if expected_version < 1:
+        raise InvalidArgumentError(
+            f"must be >= 1 (got {expected_version})", argument="expected_version"
+        )
+    if new.version != expected_version + 1:
+        raise InvalidArgumentError(
+            f"the new version must be expected_version + 1 = {expected_version + 1} "
+            f"(got {new.version})",
+            argument="commitment",
+        )
+    return new
 
 
 def check_fires(tenant: str, fires: Any) -> list[Fire]:

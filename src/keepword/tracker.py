@@ -768,14 +768,17 @@ class Tracker:
                     idle.append(fire.commitment.id)
             if idle:
                 self._store.release(self._tenant, idle, token)
-        wake = self._store.next_action_at(self._tenant)
+        more = False
+        if processed >= limit:  # stopped at the limit: is due work left?
+            wake = self._store.next_action_at(self._tenant)
+            more = wake is not None and wake <= at
         return TickReport(
             at=at,
             notices=tuple(fired),
             commitments=processed,
             breaches=breaches,
             conflicts=conflicts,
-            more=wake is not None and wake <= at and processed >= limit,
+            more=more,
         )
 
     def next_wakeup(self) -> _dt.datetime | None:

@@ -41,10 +41,10 @@ from keepword.notice import Notice, NoticeState
 from keepword.store import (
     Fire,
     Query,
-    check_commitment,
     check_fires,
     check_new_commitment,
     check_query,
+    check_write,
     fire_one,
     version_conflict,
 )
@@ -91,16 +91,6 @@ def _check_ids(value: Any) -> list[str]:
     for i, item in enumerate(ids):
         check_identifier(item, f"ids[{i}]")
     return list(dict.fromkeys(ids))
-
-
-def _check_version(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidArgumentError(
-            f"must be an int, not {type(value).__name__}", argument="expected_version"
-        )
-    if value < 1:
-        raise InvalidArgumentError(f"must be >= 1 (got {value})", argument="expected_version")
-    return value
 
 
 def _notice_order(n: Notice) -> tuple[_dt.datetime, _dt.datetime, str]:
@@ -266,25 +256,12 @@ class MemoryStore:
             NotFoundError: no such commitment in ``commitment.tenant``.
             ConflictError: the stored version differs from ``expected_version``.
         """
-        new = self._check_write(commitment, expected_version)
+        new = check_write(commitment, expected_version)
         with self._lock:
             stored = self._get(new.tenant, new.id)
             self._check_against(new, stored, expected_version)
             self._put(new)
             return new
-
-    @staticmethod
-    def _check_write(commitment: Any, expected_version: Any) -> Commitment:
-        """The arguments of a write over a stored commitment (``update``, ``fire``)."""
-        new = check_commitment(commitment, "commitment")
-        expected_version = _check_version(expected_version)
-        if new.version != expected_version + 1:
-            raise InvalidArgumentError(
-                f"the new version must be expected_version + 1 = {expected_version + 1} "
-                f"(got {new.version})",
-                argument="commitment",
-            )
-        return new
 
     @staticmethod
     def _check_against(new: Commitment, stored: Commitment, expected_version: int) -> None:

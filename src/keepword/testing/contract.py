@@ -1456,6 +1456,31 @@ class StoreContract:
         _, again = store.claim_due(tenant, later, limit=5, lease=self._LONG, worker="w")
         assert [x.id for x in again] == [c.id]
 
+    @pytest.mark.parametrize("text", HOSTILE_STRINGS, ids=lambda s: repr(s)[:24])
+    def test_fire_many_keeps_hostile_strings_byte_exact(self, store: Store, text: str) -> None:
+        """A fired batch writes hostile text in every field back exactly, notices too."""
+        c = make_commitment(
+            text,
+            customer=text,
+            owner=text,
+            kind=text,
+            what=text,
+            external_ref=text,
+            tags=(text, "plain"),
+            waiting_for=text,
+            terms={text: text, "list": [text]},
+            due_at=T0 + _dt.timedelta(hours=1),
+            policy=LADDER,
+        )
+        store.add(c)
+        now = T0 + _dt.timedelta(hours=2)  # every step of the ladder, and the breach
+        token, (claimed,) = store.claim_due(text, now, limit=5, lease=self._LONG, worker="w")
+        new, notices = self._escalate(claimed, now)
+        assert store.fire_many(text, [Fire(new, c.version, notices)], token=token) == [new]
+        assert_same_commitment(store.get(text, c.id), new)
+        pending = store.pending_notices(text, limit=10)
+        assert [notice_content(n) for n in pending] == [notice_content(n) for n in notices]
+
     def test_notices_round_trip_exactly(self, store: Store) -> None:
         """Every notice field comes back as given, hostile text included."""
         tenant = _tenant()

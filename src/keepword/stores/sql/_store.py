@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -31,10 +32,10 @@ from keepword.notice import Notice, NoticeState
 from keepword.store import (
     Fire,
     Query,
-    check_commitment,
     check_fires,
     check_new_commitment,
     check_query,
+    check_write,
     fire_one,
     version_conflict,
 )
@@ -51,6 +52,15 @@ _CHUNK = 500
 """Ids per ``IN (...)`` list when loading events (well under every driver's limit)."""
 
 _IMMUTABLE = ("made_at", "external_ref")
+_FIRE_KEYS = {
+    "k_tenant": "tenant",
+    "k_id": "id",
+    "k_version": "version",
+    "k_token": "claim_token",
+    "k_made_at": "made_at",
+    "k_external_ref": "external_ref",
+}
+"""The guard parameters of a fire's ``UPDATE`` and the column each one is compared with."""
 _NOT_SET = ("tenant", "id", *_IMMUTABLE, "claim_token", "claimed_until")
 """Columns a write over a stored commitment never sets from its new state."""
 
@@ -97,6 +107,10 @@ def _new_token(worker: str) -> str:
 
 def _notice_fields(notice: Notice) -> dict[str, Any]:
     return {f.name: getattr(notice, f.name) for f in attrs.fields(Notice)}
+
+
+class _Contended(Exception):
+    """A batched fire found a row that moved on: judge each fire under a lock instead."""
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
@@ -156,6 +170,8 @@ def _fire_params(fire: Fire, token: str, mutable: Sequence[str]) -> dict[str, An
         k_id=values["id"],
         k_version=fire.expected_version,
         k_token=token,
+        k_made_at=values["made_at"],
+        k_external_ref=values["external_ref"],
     )
     return params
 
@@ -638,8 +654,7 @@ class SqlStore:
             NotFoundError: no such commitment in ``commitment.tenant``.
             ConflictError: the stored version differs from ``expected_version``.
         """
-        new = check_commitment(commitment, "commitment")
-        self._check_versions(new, expected_version)
+        new = check_write(commitment, expected_version)
         stmt = self._update_stmt(new, expected_version)
 
         def attempt(conn: Connection) -> Commitment:
@@ -649,23 +664,6 @@ class SqlStore:
             return new
 
         return self._run("update", attempt, write=True)
-
-    def _check_versions(self, new: Commitment, expected_version: Any) -> None:
-        if not isinstance(expected_version, int) or isinstance(expected_version, bool):
-            raise InvalidArgumentError(
-                f"must be an int, not {type(expected_version).__name__}",
-                argument="expected_version",
-            )
-        if expected_version < 1:
-            raise InvalidArgumentError(
-                f"must be >= 1 (got {expected_version})", argument="expected_version"
-            )
-        if new.version != expected_version + 1:
-            raise InvalidArgumentError(
-                f"the new version must be expected_version + 1 = {expected_version + 1} "
-                f"(got {new.version})",
-                argument="commitment",
-            )
 
     def _update_stmt(self, new: Commitment, expected_version: int) -> sa.Update:
         """``UPDATE`` of the commitment row iff its version (and immutable fields) match.
@@ -966,11 +964,34 @@ class SqlStore:
             lock = lock.with_for_update()
         ids = [f.commitment.id for f in batch]
         notices = [_rows.notice_to_row(n) for f in batch for n in f.notices]
-        insert = _dialect.insert_ignore(
-            self._n, self._engine.dialect.name, on=("tenant", "idempotency_key")
+        # in id order, as every batched write locks rows, so two batches cannot deadlock
+        params = sorted(
+            (_fire_params(f, claim, self._mutable) for f in batch), key=lambda p: p["k_id"]
         )
 
-        def attempt(conn: Connection) -> list[Commitment | ConflictError | NotFoundError]:
+        def write(conn: Connection, written: Sequence[Fire], rows: Sequence[dict[str, Any]]) -> int:
+            """The guarded UPDATE of ``written``, then their events and notices; rows updated."""
+            if _dialect.can_copy(conn):  # PostgreSQL: all rows in one JSON parameter
+                payload = json.dumps(rows, default=_dt.datetime.isoformat, ensure_ascii=False)
+                updated = int(conn.execute(self._fire_stmt_json, {"rows": payload}).rowcount)
+            else:
+                updated = int(conn.execute(self._fire_stmt, rows).rowcount)
+            if updated != len(written):
+                return updated
+            news = [f.commitment for f in written]
+            self._append_events(conn, tenant, news, compare_data=False)
+            fired = {new.id for new in news}
+            mine = [n for n in notices if n["commitment_id"] in fired]
+            if mine:
+                self._insert_notices(conn, mine)
+            return updated
+
+        def optimistic(conn: Connection) -> list[Commitment | ConflictError | NotFoundError]:
+            if write(conn, batch, params) != len(batch):
+                raise _Contended  # rolls this transaction back; judge each fire instead
+            return [f.commitment for f in batch]
+
+        def judged(conn: Connection) -> list[Commitment | ConflictError | NotFoundError]:
             rows: dict[str, Any] = {}
             for chunk in _chunks(ids):
                 for locked in conn.execute(lock.where(c.c.tenant == tenant, c.c.id.in_(chunk))):
@@ -983,22 +1004,20 @@ class SqlStore:
                 if error is None:
                     written.append(fire)
                 outcomes.append(new if error is None else error)
-            if written:
-                news = [f.commitment for f in written]
-                self._append_events(conn, tenant, news, compare_data=False)
-                params = [_fire_params(f, claim, self._mutable) for f in written]
-                conn.execute(self._fire_stmt, params)
-                fired = {new.id for new in news}
-                mine = [n for n in notices if n["commitment_id"] in fired]
-                if mine:
-                    self._insert_notices(conn, insert, mine)
+            passed = {f.commitment.id for f in written}
+            mine = [p for p in params if p["k_id"] in passed]
+            if written and write(conn, written, mine) != len(written):
+                raise StoreError(  # pragma: no cover - the rows are locked and were just judged
+                    "fire: a locked, judged commitment row did not update"
+                )
             return outcomes
 
-        return self._run("fire", attempt, write=True, read_committed=True)
+        try:
+            return self._run("fire", optimistic, write=True, read_committed=True)
+        except _Contended:
+            return self._run("fire", judged, write=True, read_committed=True)
 
-    def _insert_notices(
-        self, conn: Connection, insert: sa.Insert, rows: list[dict[str, Any]]
-    ) -> None:
+    def _insert_notices(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Insert fired notices, skipping any whose idempotency key is already stored.
 
         On PostgreSQL through psycopg the rows are first sent with ``COPY``
@@ -1014,7 +1033,14 @@ class SqlStore:
             except sa_exc.IntegrityError as error:
                 if _errors.classify(error) is not _errors.Failure.DUPLICATE:
                     raise
-        conn.execute(insert, rows)
+        conn.execute(self._insert_notice_stmt, rows)
+
+    @functools.cached_property
+    def _insert_notice_stmt(self) -> sa.Insert:
+        """Insert notices, doing nothing for one whose ``(tenant, idempotency_key)`` exists."""
+        return _dialect.insert_ignore(
+            self._n, self._engine.dialect.name, on=("tenant", "idempotency_key")
+        )
 
     @functools.cached_property
     def _commitment_columns(self) -> list[sa.ColumnElement[Any]]:
@@ -1037,8 +1063,10 @@ class SqlStore:
     def _fire_stmt(self) -> sa.Update:
         """The batched ``UPDATE`` of :meth:`fire_many`: every mutable column, claim released.
 
-        Guarded by version and claim token too, though the rows are already
-        locked and judged: a store bug must not write over someone else.
+        Guarded by everything :func:`_judge_row` checks (version, claim token,
+        the immutable ``made_at`` and ``external_ref``): a batch whose rows all
+        pass is written without a locking read first, and a row that fails
+        makes the update count short, so the batch is judged fire by fire.
         """
         c = self._c
         values: dict[str, Any] = {
@@ -1052,6 +1080,40 @@ class SqlStore:
                 c.c.id == sa.bindparam("k_id", type_=c.c.id.type),
                 c.c.version == sa.bindparam("k_version", type_=c.c.version.type),
                 c.c.claim_token == sa.bindparam("k_token", type_=c.c.claim_token.type),
+                c.c.made_at == sa.bindparam("k_made_at", type_=c.c.made_at.type),
+                c.c.external_ref.is_not_distinct_from(
+                    sa.bindparam("k_external_ref", type_=c.c.external_ref.type)
+                ),
+            )
+            .values(values)
+        )
+
+    @functools.cached_property
+    def _fire_stmt_json(self) -> sa.Update:
+        """:attr:`_fire_stmt` for PostgreSQL: every row in one ``json_to_recordset`` parameter.
+
+        One statement and one parameter for the whole batch, instead of a
+        statement execution per row: the client serializes the rows with
+        :func:`json.dumps` and the server unpacks them, with the same guards.
+        """
+        c = self._c
+        columns = {f"v_{name}": name for name in self._mutable} | _FIRE_KEYS
+        fired = (
+            sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", type_=sa.Text), sa.JSON))
+            .table_valued(*(sa.column(key, c.c[name].type) for key, name in columns.items()))
+            .render_derived(name="fired", with_types=True)
+        )
+        values: dict[str, Any] = {name: fired.c[f"v_{name}"] for name in self._mutable}
+        values.update(claim_token=sa.null(), claimed_until=sa.null())
+        return (
+            sa.update(c)
+            .where(
+                c.c.tenant == fired.c.k_tenant,
+                c.c.id == fired.c.k_id,
+                c.c.version == fired.c.k_version,
+                c.c.claim_token == fired.c.k_token,
+                c.c.made_at == fired.c.k_made_at,
+                c.c.external_ref.is_not_distinct_from(fired.c.k_external_ref),
             )
             .values(values)
         )
