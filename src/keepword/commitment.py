@@ -250,8 +250,21 @@ def freeze_json(value: Any, argument: str, _depth: int = 0) -> Any:
     )
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def _freeze_trusted(value: Any) -> Any:
-    """Freeze JSON keepword built itself (already valid): no checks, just the types."""
+    """Freeze JSON keepword built itself (already valid): no checks, just the types.
+
+    Strings, numbers, booleans and ``None`` are kept without a call each.
+    """
+    kind = type(value)
+    if kind is dict:
+        return FrozenDict(
+            {k: v if type(v) in _LEAVES else _freeze_trusted(v) for k, v in value.items()}
+        )
+    if kind is list or kind is tuple:
+        return FrozenList(v if type(v) in _LEAVES else _freeze_trusted(v) for v in value)
     if isinstance(value, FrozenDict | FrozenList):
         return value
     if isinstance(value, dict):
@@ -290,7 +303,9 @@ def _freeze_stored_data(data: Any) -> FrozenDict:
         return frozen
     return FrozenDict(
         {
-            k: _shared_snapshot(v)
+            k: v
+            if type(v) in _LEAVES
+            else _shared_snapshot(v)
             if k in _SNAPSHOT_KEYS and type(v) is dict
             else _freeze_trusted(v)
             for k, v in data.items()
