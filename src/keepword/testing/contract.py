@@ -222,6 +222,25 @@ _EVENT_FOR_STATUS = {
 }
 
 
+def _hostile_commitment(text: str, **kw: Any) -> Commitment:
+    """A commitment with ``text`` in every text field (tenant and identifiers included)."""
+    return make_commitment(
+        text,
+        customer=text,
+        owner=text,
+        kind=text,
+        what=text,
+        external_ref=text,
+        tags=(text, "plain"),
+        waiting_for=text,
+        terms={text: text, "list": [text]},
+        spec=text,
+        actor=text,
+        data={text: [text]},
+        **kw,
+    )
+
+
 def next_state(
     c: Commitment,
     *,
@@ -483,20 +502,7 @@ class StoreContract:
     @pytest.mark.parametrize("text", HOSTILE_STRINGS, ids=lambda s: repr(s)[:24])
     def test_hostile_strings_round_trip_byte_exact(self, store: Store, text: str) -> None:
         """Hostile text in every text field round-trips and is found by exact match."""
-        c = make_commitment(
-            text,
-            customer=text,
-            owner=text,
-            kind=text,
-            what=text,
-            external_ref=text,
-            tags=(text, "plain"),
-            waiting_for=text,
-            terms={text: text, "list": [text]},
-            spec=text,
-            actor=text,
-            data={text: [text]},
-        )
+        c = _hostile_commitment(text)
         store.add(c)
         assert_same_commitment(store.get(text, c.id), c)
         got = store.get_by_ref(text, text)
@@ -1459,19 +1465,7 @@ class StoreContract:
     @pytest.mark.parametrize("text", HOSTILE_STRINGS, ids=lambda s: repr(s)[:24])
     def test_fire_many_keeps_hostile_strings_byte_exact(self, store: Store, text: str) -> None:
         """A fired batch writes hostile text in every field back exactly, notices too."""
-        c = make_commitment(
-            text,
-            customer=text,
-            owner=text,
-            kind=text,
-            what=text,
-            external_ref=text,
-            tags=(text, "plain"),
-            waiting_for=text,
-            terms={text: text, "list": [text]},
-            due_at=T0 + _dt.timedelta(hours=1),
-            policy=LADDER,
-        )
+        c = _hostile_commitment(text, due_at=T0 + _dt.timedelta(hours=1), policy=LADDER)
         store.add(c)
         now = T0 + _dt.timedelta(hours=2)  # every step of the ladder, and the breach
         token, (claimed,) = store.claim_due(text, now, limit=5, lease=self._LONG, worker="w")
