@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -53,14 +52,14 @@ _CHUNK = 500
 
 _IMMUTABLE = ("made_at", "external_ref")
 _FIRE_KEYS = {
-    "k_tenant": "tenant",
-    "k_id": "id",
-    "k_version": "version",
-    "k_token": "claim_token",
-    "k_made_at": "made_at",
-    "k_external_ref": "external_ref",
+    "tenant": "k_tenant",
+    "id": "k_id",
+    "version": "k_version",
+    "claim_token": "k_token",
+    "made_at": "k_made_at",
+    "external_ref": "k_external_ref",
 }
-"""The guard parameters of a fire's ``UPDATE`` and the column each one is compared with."""
+"""The column each key or guard parameter of a fire's ``UPDATE`` is compared with."""
 _NOT_SET = ("tenant", "id", *_IMMUTABLE, "claim_token", "claimed_until")
 """Columns a write over a stored commitment never sets from its new state."""
 
@@ -107,6 +106,25 @@ def _new_token(worker: str) -> str:
 
 def _notice_fields(notice: Notice) -> dict[str, Any]:
     return {f.name: getattr(notice, f.name) for f in attrs.fields(Notice)}
+
+
+def _guarded_row(
+    table: sa.Table, value: Callable[[str], Any], guards: Iterable[str]
+) -> list[sa.ColumnElement[bool]]:
+    """The ``WHERE`` of a write over one stored row: its key, then its guards.
+
+    The row is found by ``(tenant, id)`` alone; each guard column must hold
+    ``value(column)``, tested with ``IS NOT DISTINCT FROM`` (``=`` for the
+    non-null ones, and ``NULL`` matches ``NULL``), which PostgreSQL does not
+    use to choose an index.  With ``made_at = ...`` and no statistics on a
+    freshly filled table it chose the ``(tenant, waiting_for, made_at)``
+    index and read the tenant's whole range for every row written.
+    """
+    return [
+        table.c.tenant == value("tenant"),
+        table.c.id == value("id"),
+        *(table.c[name].is_not_distinct_from(value(name)) for name in guards),
+    ]
 
 
 class _Contended(Exception):
@@ -675,18 +693,14 @@ class SqlStore:
         values = _rows.commitment_to_row(new)
         for key in ("tenant", "id", *_IMMUTABLE):
             values.pop(key)
-        ref_matches = (
-            c.c.external_ref.is_(None)
-            if new.external_ref is None
-            else c.c.external_ref == new.external_ref
-        )
-        where = [
-            c.c.tenant == new.tenant,
-            c.c.id == new.id,
-            c.c.version == expected_version,
-            c.c.made_at == new.made_at,
-            ref_matches,
-        ]
+        expected: dict[str, Any] = {
+            "tenant": new.tenant,
+            "id": new.id,
+            "version": expected_version,
+            "made_at": new.made_at,
+            "external_ref": new.external_ref,
+        }
+        where = _guarded_row(c, expected.__getitem__, ("version", *_IMMUTABLE))
         return sa.update(c).where(*where).values(**values)
 
     def _append_events(
@@ -971,11 +985,7 @@ class SqlStore:
 
         def write(conn: Connection, written: Sequence[Fire], rows: Sequence[dict[str, Any]]) -> int:
             """The guarded UPDATE of ``written``, then their events and notices; rows updated."""
-            if _dialect.can_copy(conn):  # PostgreSQL: all rows in one JSON parameter
-                payload = json.dumps(rows, default=_dt.datetime.isoformat, ensure_ascii=False)
-                updated = int(conn.execute(self._fire_stmt_json, {"rows": payload}).rowcount)
-            else:
-                updated = int(conn.execute(self._fire_stmt, rows).rowcount)
+            updated = int(conn.execute(self._fire_stmt, rows).rowcount)
             if updated != len(written):
                 return updated
             news = [f.commitment for f in written]
@@ -1067,54 +1077,23 @@ class SqlStore:
         the immutable ``made_at`` and ``external_ref``): a batch whose rows all
         pass is written without a locking read first, and a row that fails
         makes the update count short, so the batch is judged fire by fire.
+
+        Rows are found by key (:func:`_guarded_row`).  The batch is not sent
+        as one ``json_to_recordset`` join: that saved client time, but without
+        statistics PostgreSQL planned the join as a scan of the whole table.
         """
         c = self._c
+
+        def key(column: str) -> sa.BindParameter[Any]:
+            return sa.bindparam(_FIRE_KEYS[column], type_=c.c[column].type)
+
         values: dict[str, Any] = {
             name: sa.bindparam(f"v_{name}", type_=c.c[name].type) for name in self._mutable
         }
         values.update(claim_token=None, claimed_until=None)
         return (
             sa.update(c)
-            .where(
-                c.c.tenant == sa.bindparam("k_tenant", type_=c.c.tenant.type),
-                c.c.id == sa.bindparam("k_id", type_=c.c.id.type),
-                c.c.version == sa.bindparam("k_version", type_=c.c.version.type),
-                c.c.claim_token == sa.bindparam("k_token", type_=c.c.claim_token.type),
-                c.c.made_at == sa.bindparam("k_made_at", type_=c.c.made_at.type),
-                c.c.external_ref.is_not_distinct_from(
-                    sa.bindparam("k_external_ref", type_=c.c.external_ref.type)
-                ),
-            )
-            .values(values)
-        )
-
-    @functools.cached_property
-    def _fire_stmt_json(self) -> sa.Update:
-        """:attr:`_fire_stmt` for PostgreSQL: every row in one ``json_to_recordset`` parameter.
-
-        One statement and one parameter for the whole batch, instead of a
-        statement execution per row: the client serializes the rows with
-        :func:`json.dumps` and the server unpacks them, with the same guards.
-        """
-        c = self._c
-        columns = {f"v_{name}": name for name in self._mutable} | _FIRE_KEYS
-        fired = (
-            sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", type_=sa.Text), sa.JSON))
-            .table_valued(*(sa.column(key, c.c[name].type) for key, name in columns.items()))
-            .render_derived(name="fired", with_types=True)
-        )
-        values: dict[str, Any] = {name: fired.c[f"v_{name}"] for name in self._mutable}
-        values.update(claim_token=sa.null(), claimed_until=sa.null())
-        return (
-            sa.update(c)
-            .where(
-                c.c.tenant == fired.c.k_tenant,
-                c.c.id == fired.c.k_id,
-                c.c.version == fired.c.k_version,
-                c.c.claim_token == fired.c.k_token,
-                c.c.made_at == fired.c.k_made_at,
-                c.c.external_ref.is_not_distinct_from(fired.c.k_external_ref),
-            )
+            .where(*_guarded_row(c, key, ("version", "claim_token", *_IMMUTABLE)))
             .values(values)
         )
 
