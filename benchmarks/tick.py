@@ -147,7 +147,7 @@ class Dataset:
         self.store.create_schema()
         self.load_s = bulk_load_not_due(self.store, not_due) if not_due else 0.0
         tw.seed(url, self.prefix, due)
-        analyze(self.store, self.prefix)
+        tw.analyze(self.store, self.prefix)
         self.plan = claim_plan(self.store)
         self.clock = FrozenClock(tw.PHASES[0])
         self.tracker, self.tstore = tw.make_tracker(url, self.prefix, clock=self.clock)
@@ -249,7 +249,7 @@ def throughput(url: str, n: int, workers: int, work: str, *, ceiling: bool) -> d
     admin.create_schema()
     try:
         tw.seed(url, prefix, n)
-        analyze(admin, prefix)
+        tw.analyze(admin, prefix)
         base: dict[str, Any] = {"url": url, "prefix": prefix, "group": "p"}
         if ceiling:
             base["now"] = tw.iso(tw.FINAL)
@@ -270,26 +270,12 @@ def throughput(url: str, n: int, workers: int, work: str, *, ceiling: bool) -> d
         assert found["dup_steps"] == 0, found
         out = {"commitments": n, "notices": found["notices"], "busy_s": busy, "wall_s": wall}
         if workers == 1:
-            analyze(admin, prefix)  # the notices the tick wrote, as autovacuum would
+            tw.analyze(admin, prefix)  # the notices the tick wrote, as autovacuum would
             out |= drain(url, prefix)
         return out
     finally:
         admin.drop_schema()
         admin.close()
-
-
-def analyze(store: SqlStore, prefix: str) -> None:
-    """``VACUUM ANALYZE`` freshly loaded tables on PostgreSQL, as a live database's are.
-
-    Without them the planner guesses a handful of rows and reads every row of
-    the tenant for an ``id IN (...)`` lookup.  Both contenders get the same.
-    """
-    if store.engine.dialect.name != "postgresql":
-        return
-    with store.engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("commitments", "events", "notices"):
-            conn.exec_driver_sql(f"VACUUM ANALYZE {prefix}{table}")
 
 
 def drain(url: str, prefix: str) -> dict[str, float]:
