@@ -11,7 +11,8 @@ kills itself with ``SIGKILL`` the n-th time it reaches the point):
 
 - ``after_claim``: ``SqlStore.claim_due`` returned a non-empty claim (committed);
 - ``before_commit``: inside ``SqlStore.fire_many``'s transaction, after the
-  notices' ``INSERT`` ran, just before ``COMMIT`` (an engine ``commit`` event hook);
+  notices were written (``INSERT``, or ``COPY`` on PostgreSQL), just before
+  ``COMMIT`` (an engine ``commit`` event hook);
 - ``after_commit``: ``SqlStore.fire_many`` returned (its transaction committed).
 
 Outbox consumers have ``after_claim`` (claimed, nothing delivered) and
@@ -195,13 +196,17 @@ def install_kill(store: SqlStore, prefix: str, point: str, after: int) -> None:
 
         cls.fire_many = fire_many  # type: ignore[method-assign]
     elif point == "before_commit":
-        table = f"{prefix}notices"
         wrote: list[bool] = [False]
+        # Wrap the notices' write itself: on PostgreSQL it is a driver-level COPY,
+        # which SQLAlchemy's statement events never see.
+        original_insert = cls._insert_notices
 
-        def before(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
-            head = statement.lstrip()[:200].upper()
-            if head.startswith("INSERT") and table.upper() in head:
-                wrote[0] = True
+        def insert_notices(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
+            result = original_insert(self, *args, **kwargs)
+            wrote[0] = True
+            return result
+
+        cls._insert_notices = insert_notices  # type: ignore[method-assign]
 
         def on_commit(conn: Any) -> None:
             if wrote[0] and counter.hit():
@@ -211,7 +216,6 @@ def install_kill(store: SqlStore, prefix: str, point: str, after: int) -> None:
         def on_rollback(conn: Any) -> None:
             wrote[0] = False
 
-        sa.event.listen(store.engine, "before_cursor_execute", before)
         sa.event.listen(store.engine, "commit", on_commit)
         sa.event.listen(store.engine, "rollback", on_rollback)
     else:
