@@ -4,7 +4,8 @@
 (:class:`DialectTraits`); :func:`prepare_engine` installs the SQLite recipe
 (WAL, a busy timeout, ``BEGIN IMMEDIATE`` for write transactions);
 :func:`insert_ignore` builds an insert that skips rows whose key exists,
-spelled the way each database spells it.
+spelled the way each database spells it; :func:`copy_rows` streams rows
+with PostgreSQL's ``COPY`` where the driver allows it (:func:`can_copy`).
 
 SQLite has no row locks, and SQLAlchemy silently drops ``FOR UPDATE`` there,
 so a write transaction takes SQLite's write lock up front
