@@ -6,6 +6,7 @@ PostgreSQL and MariaDB run when ``KEEPWORD_TEST_POSTGRES_URL`` and
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import multiprocessing
 import os
@@ -886,6 +887,83 @@ def test_update_writes_the_schedule_and_leaves_claims_alone(store: SqlStore) -> 
     assert store.get("tenant-a", c.id) == moved
 
 
+def _set_columns(store: SqlStore, run: Any) -> list[set[str]]:
+    """Run ``run()``; the columns each ``UPDATE`` of the commitments table sets."""
+    table = f"{store.table_prefix}commitments"
+    seen: list[set[str]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        text = " ".join(statement.split())
+        if text.upper().startswith("UPDATE") and table in text.split(" SET ")[0]:
+            assignments = text.split(" SET ", 1)[1].split(" WHERE ")[0]
+            names = {part.split("=")[0].strip().strip('`"') for part in assignments.split(", ")}
+            seen.append(names)
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_fire_after_its_claim_sets_only_the_columns_that_changed(store: SqlStore) -> None:
+    """The store remembers what its claim loaded: the fire writes the difference, all of it."""
+    c = escalating(due_at=T0 + _dt.timedelta(hours=3))
+    store.add(c)
+    at = T0 + _dt.timedelta(hours=2)
+    token, (claimed,) = store.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
+    moved, _ = _c.renegotiate(claimed, due=T0 + _dt.timedelta(hours=9), now=at, reason="later")
+    (updates,) = _set_columns(
+        store, lambda: store.fire(moved, expected_version=1, notices=[], token=token)
+    )
+    assert {"version", "due_at", "deadline_version", "next_action_at"} <= updates
+    assert not updates & {"calendar", "policy", "what", "terms", "tags", "customer"}
+    assert store.get("tenant-a", c.id) == moved
+    assert _row(store, "commitments", "tenant-a", c.id)["claim_token"] is None
+
+
+def test_a_fire_of_a_claim_another_store_made_writes_every_column(backend_url: str) -> None:
+    """Nothing remembered (another process claimed): the whole row is written, history checked."""
+    prefix = unique_prefix()
+    with contextlib.ExitStack() as stack:
+        claimer = stack.enter_context(contextlib.contextmanager(open_store)(backend_url, prefix))
+        firer = SqlStore(backend_url, table_prefix=prefix)
+        stack.callback(firer.close)
+        c = escalating(due_at=T0 + _dt.timedelta(hours=3))
+        claimer.add(c)
+        at = T0 + _dt.timedelta(hours=2)
+        token, (claimed,) = claimer.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
+        new, _, notices = escalate(claimed, at)
+        forged = _c.Event(seq=1, kind="promised", at=T0, actor="mallory", data={"forged": 1})
+        rewritten = attrs.evolve(new, history=(forged, *new.history[1:]))
+        with pytest.raises(InvalidArgumentError):
+            firer.fire(rewritten, expected_version=1, notices=notices, token=token)
+        (updates,) = _set_columns(
+            firer, lambda: firer.fire(new, expected_version=1, notices=notices, token=token)
+        )
+        assert {"calendar", "policy", "what", "next_action_at"} <= updates
+        assert claimer.get("tenant-a", c.id) == new
+        assert [n.id for n in claimer.pending_notices("tenant-a", limit=10)] == [
+            n.id for n in notices
+        ]
+
+
+def test_a_remembered_claim_still_refuses_a_rewritten_history(store: SqlStore) -> None:
+    """The loaded history stands in for the stored one: a forged first event is refused."""
+    c = escalating(due_at=T0 + _dt.timedelta(hours=3))
+    store.add(c)
+    at = T0 + _dt.timedelta(hours=2)
+    token, (claimed,) = store.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
+    new, _, notices = escalate(claimed, at)
+    forged = _c.Event(seq=1, kind="promised", at=T0, actor="mallory", data={"forged": 1})
+    rewritten = attrs.evolve(new, history=(forged, *new.history[1:]))
+    with pytest.raises(InvalidArgumentError):
+        store.fire_many("tenant-a", [keepword.store.Fire(rewritten, 1, notices)], token=token)
+    assert store.get("tenant-a", c.id) == c
+    assert _count_notices(store) == 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("processes", [4])
 def test_claims_from_processes_never_share_a_commitment(backend_url: str, processes: int) -> None:
@@ -974,3 +1052,18 @@ def test_notice_claims_use_the_database_clock(store: SqlStore) -> None:
     assert store.ack_notices("tenant-a", [n.id for n in again], t2) == 2
     assert store.pending_notices("tenant-a", limit=9) == []
     assert _row(store, "notices", "tenant-a", held[0].id)["acked_at"] is not None
+
+
+def test_remembered_claims_are_bounded_and_taken_once() -> None:
+    """At most ``tokens`` claims are remembered (oldest forgotten); a taken entry is gone."""
+    from keepword.stores.sql._claimed import ClaimedRows
+
+    made = [commitment() for _ in range(3)]
+    memo = ClaimedRows(tokens=2)
+    for i, c in enumerate(made):
+        memo.remember(f"t{i}", [c])
+    assert len(memo) == 2
+    assert memo.take("t0", [made[0].id]) == {}
+    assert memo.take("t1", [made[1].id, "other"]) == {made[1].id: made[1]}
+    assert memo.take("t1", [made[1].id]) == {}
+    assert len(memo) == 1

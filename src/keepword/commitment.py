@@ -32,7 +32,7 @@ from keepword._instant import to_utc
 from keepword.calendar import BusinessCalendar, Within
 from keepword.errors import InvalidArgumentError, InvalidTransitionError
 from keepword.escalation import EscalationPolicy, Firing, due_now, plan
-from keepword.notice import Notice
+from keepword.notice import Notice, notice_from_storage
 
 __all__ = [
     "EVENT_KINDS",
@@ -1532,7 +1532,7 @@ def escalate(
         elif step.action == "raise_priority":
             priority = min(priority + 1, MAX_PRIORITY)
         notices.append(
-            Notice(
+            notice_from_storage(
                 id=new_id(),
                 tenant=c.tenant,
                 idempotency_key=firing.key(c.id, c.deadline_version),

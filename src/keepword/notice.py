@@ -16,7 +16,7 @@ import attrs
 
 from keepword._instant import to_utc
 
-__all__ = ["Notice", "NoticeState"]
+__all__ = ["Notice", "NoticeState", "notice_from_storage"]
 
 
 class NoticeState(enum.StrEnum):
@@ -82,3 +82,37 @@ class Notice:
     state: NoticeState = attrs.field(default=NoticeState.PENDING, converter=NoticeState)
     claimed_until: _dt.datetime | None = attrs.field(default=None, converter=_optional_utc)
     acked_at: _dt.datetime | None = attrs.field(default=None, converter=_optional_utc)
+
+
+_NOTICE_FIELDS = tuple(f.name for f in attrs.fields(Notice))
+_NOTICE_DEFAULTS = {"late": False, "breach": False, "claimed_until": None, "acked_at": None}
+
+
+def notice_from_storage(**fields: Any) -> Notice:
+    """Build a :class:`Notice` from values keepword already checked, without checking again.
+
+    For store authors and the tick: every instant must be an aware UTC
+    ``datetime`` and ``state`` a :class:`NoticeState` (``PENDING`` if left
+    out); ``late``, ``breach``, ``claimed_until`` and ``acked_at`` may be
+    left out.  :class:`Notice` itself converts and checks every field; a
+    tick builds a notice per fired step, so this skips the second look.
+
+    >>> import datetime as dt
+    >>> t = dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC)
+    >>> n = notice_from_storage(
+    ...     id="n1", tenant="shop-7", idempotency_key="c1:1:0:0", commitment_id="c1",
+    ...     deadline_version=1, step_index=0, repeat=0, step="at_due() -> owner",
+    ...     recipient="owner", action="notify", customer="acct-42", owner="alice",
+    ...     kind="reply", what="Call back", due_at=t, scheduled_at=t, fired_at=t)
+    >>> n == Notice(**{f: getattr(n, f) for f in _NOTICE_FIELDS})
+    True
+    """
+    values = {**_NOTICE_DEFAULTS, "state": NoticeState.PENDING, **fields}
+    if len(values) != len(_NOTICE_FIELDS):
+        unknown = sorted(set(values) - set(_NOTICE_FIELDS))
+        missing = sorted(set(_NOTICE_FIELDS) - set(values))
+        raise TypeError(f"notice_from_storage: unknown fields {unknown}, missing {missing}")
+    notice: Notice = object.__new__(Notice)
+    for name in _NOTICE_FIELDS:
+        object.__setattr__(notice, name, values[name])
+    return notice

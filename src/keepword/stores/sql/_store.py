@@ -10,7 +10,7 @@ import datetime as _dt
 import functools
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -38,7 +38,7 @@ from keepword.store import (
     fire_one,
     version_conflict,
 )
-from keepword.stores.sql import _dialect, _errors, _rows, _schema
+from keepword.stores.sql import _claimed, _dialect, _errors, _rows, _schema
 
 if TYPE_CHECKING:
     from keepword.store import Store
@@ -179,10 +179,11 @@ def _same_event(row: Any, event: Event, compare_data: bool) -> bool:
     return same and (not compare_data or _rows.event_from_row(row._mapping).data == event.data)
 
 
-def _fire_params(fire: Fire, token: str, mutable: Sequence[str]) -> dict[str, Any]:
-    """The parameters of :attr:`SqlStore._fire_stmt` for one fire."""
-    values = _rows.commitment_to_row(fire.commitment)
-    params = {f"v_{name}": values[name] for name in mutable}
+def _fire_params(
+    fire: Fire, values: Mapping[str, Any], token: str, columns: Sequence[str]
+) -> dict[str, Any]:
+    """The parameters of :meth:`SqlStore._fire_stmt` for one fire: key, guards, ``columns``."""
+    params = {f"v_{name}": values[name] for name in columns}
     params.update(
         k_tenant=values["tenant"],
         k_id=values["id"],
@@ -293,6 +294,8 @@ class SqlStore:
         self._closed = False
         self._traits: _dialect.DialectTraits | None = None
         self._lock = threading.Lock()
+        self._claimed = _claimed.ClaimedRows()
+        self._fire_stmts: dict[tuple[str, ...], sa.Update] = {}
         self.capabilities: frozenset[str] = _dialect.traits_for(self._engine).capabilities
         """What this store can do (see :data:`keepword.store.CAPABILITIES`).
 
@@ -704,7 +707,13 @@ class SqlStore:
         return sa.update(c).where(*where).values(**values)
 
     def _append_events(
-        self, conn: Connection, tenant: str, news: Sequence[Commitment], *, compare_data: bool
+        self,
+        conn: Connection,
+        tenant: str,
+        news: Sequence[Commitment],
+        *,
+        compare_data: bool,
+        loaded: Mapping[str, Commitment] | None = None,
     ) -> None:
         """Insert the events of each of ``news`` past its stored history, which it must extend.
 
@@ -713,13 +722,16 @@ class SqlStore:
         event's seq, kind, instant and actor must equal the new history's;
         ``compare_data`` compares the data too (``update``; a tick's
         ``fire_many`` skips re-reading it, as the version check already proves
-        nobody wrote since the claim).
+        nobody wrote since the claim).  A commitment in ``loaded`` (the stored
+        state, as its claim loaded it; the caller's version guard proved it
+        current) is checked against that history instead, with no read.
         """
         e = self._e
+        known = loaded or {}
         columns = [e.c.commitment_id, e.c.seq, e.c.kind, e.c.at, e.c.actor]
         if compare_data:
             columns.append(e.c.data)
-        stored: dict[str, list[Any]] = {new.id: [] for new in news}
+        stored: dict[str, list[Any]] = {new.id: [] for new in news if new.id not in known}
         for chunk in _chunks(list(stored)):
             stmt = (
                 sa.select(*columns)
@@ -730,17 +742,24 @@ class SqlStore:
                 stored[row.commitment_id].append(row)
         added: list[dict[str, Any]] = []
         for new in news:
-            rows = stored[new.id]
-            if len(rows) > len(new.history) or not all(
-                _same_event(row, event, compare_data)
-                for row, event in zip(rows, new.history, strict=False)
-            ):
+            before = known.get(new.id)
+            if before is not None:
+                length = len(before.history)
+                extends = new.history[:length] == before.history
+            else:
+                rows = stored[new.id]
+                length = len(rows)
+                extends = length <= len(new.history) and all(
+                    _same_event(row, event, compare_data)
+                    for row, event in zip(rows, new.history, strict=False)
+                )
+            if not extends:
                 raise InvalidArgumentError(
                     "the history must extend the stored history (events are only appended)",
                     argument="commitment",
                     fix="apply transitions to the stored commitment, never rewrite its events",
                 )
-            added.extend(_rows.events_to_rows(new, new.history[len(rows) :]))
+            added.extend(_rows.events_to_rows(new, new.history[length:]))
         if added:
             if _dialect.can_copy(conn):
                 _dialect.copy_rows(conn, e, added)
@@ -921,6 +940,7 @@ class SqlStore:
             return self._load(conn, tenant, rows)
 
         claimed = self._run("claim_due", attempt, write=True, read_committed=True)
+        self._claimed.remember(token, claimed)
         return token, claimed
 
     def fire(
@@ -961,6 +981,13 @@ class SqlStore:
         claim, is what makes each notice exactly once.  See
         :meth:`keepword.store.Store.fire_many`.
 
+        When every fire's commitment is the one this store's :meth:`claim_due`
+        loaded at the fire's expected version, the ``UPDATE`` sets only the
+        columns the batch changed and the histories are checked against the
+        loaded ones, with no read of the stored events: the version guard
+        proves the stored row is still the loaded one
+        (:mod:`keepword.stores.sql._claimed`).
+
         Raises:
             InvalidArgumentError: bad arguments or a fire ``update`` would
                 refuse; nothing is written.
@@ -978,18 +1005,28 @@ class SqlStore:
             lock = lock.with_for_update()
         ids = [f.commitment.id for f in batch]
         notices = [_rows.notice_to_row(n) for f in batch for n in f.notices]
+        values = {f.commitment.id: _rows.commitment_to_row(f.commitment) for f in batch}
+        expected = {f.commitment.id: f.expected_version for f in batch}
+        loaded = {
+            i: before
+            for i, before in self._claimed.take(claim, ids).items()
+            if before.version == expected[i]
+        }
+        columns = self._fire_columns(batch, values, loaded)
+        fire_stmt = self._fire_stmt(columns)
         # in id order, as every batched write locks rows, so two batches cannot deadlock
         params = sorted(
-            (_fire_params(f, claim, self._mutable) for f in batch), key=lambda p: p["k_id"]
+            (_fire_params(f, values[f.commitment.id], claim, columns) for f in batch),
+            key=lambda p: p["k_id"],
         )
 
         def write(conn: Connection, written: Sequence[Fire], rows: Sequence[dict[str, Any]]) -> int:
             """The guarded UPDATE of ``written``, then their events and notices; rows updated."""
-            updated = int(conn.execute(self._fire_stmt, rows).rowcount)
+            updated = int(conn.execute(fire_stmt, rows).rowcount)
             if updated != len(written):
                 return updated
             news = [f.commitment for f in written]
-            self._append_events(conn, tenant, news, compare_data=False)
+            self._append_events(conn, tenant, news, compare_data=False, loaded=loaded)
             fired = {new.id for new in news}
             mine = [n for n in notices if n["commitment_id"] in fired]
             if mine:
@@ -1069,9 +1106,27 @@ class SqlStore:
         """The commitment columns a write sets from the new state."""
         return tuple(col.name for col in self._c.columns if col.name not in _NOT_SET)
 
-    @functools.cached_property
-    def _fire_stmt(self) -> sa.Update:
-        """The batched ``UPDATE`` of :meth:`fire_many`: every mutable column, claim released.
+    def _fire_columns(
+        self,
+        batch: Sequence[Fire],
+        values: Mapping[str, Mapping[str, Any]],
+        loaded: Mapping[str, Commitment],
+    ) -> tuple[str, ...]:
+        """The columns a batch's ``UPDATE`` sets: all mutable ones, or only those it changed.
+
+        Only those it changed when every fire's commitment is in ``loaded``
+        (remembered from its claim at the fire's expected version).
+        """
+        if len(loaded) != len(batch):
+            return self._mutable
+        changed: set[str] = set()
+        for fire in batch:
+            before = _rows.commitment_to_row(loaded[fire.commitment.id])
+            changed |= _claimed.changed_columns(values[fire.commitment.id], before, self._mutable)
+        return tuple(name for name in self._mutable if name in changed)
+
+    def _fire_stmt(self, columns: tuple[str, ...]) -> sa.Update:
+        """The batched ``UPDATE`` of :meth:`fire_many`: ``columns`` set, claim released.
 
         Guarded by everything :func:`_judge_row` checks (version, claim token,
         the immutable ``made_at`` and ``external_ref``): a batch whose rows all
@@ -1082,20 +1137,25 @@ class SqlStore:
         as one ``json_to_recordset`` join: that saved client time, but without
         statistics PostgreSQL planned the join as a scan of the whole table.
         """
+        stmt = self._fire_stmts.get(columns)
+        if stmt is not None:
+            return stmt
         c = self._c
 
         def key(column: str) -> sa.BindParameter[Any]:
             return sa.bindparam(_FIRE_KEYS[column], type_=c.c[column].type)
 
         values: dict[str, Any] = {
-            name: sa.bindparam(f"v_{name}", type_=c.c[name].type) for name in self._mutable
+            name: sa.bindparam(f"v_{name}", type_=c.c[name].type) for name in columns
         }
         values.update(claim_token=None, claimed_until=None)
-        return (
+        stmt = (
             sa.update(c)
             .where(*_guarded_row(c, key, ("version", "claim_token", *_IMMUTABLE)))
             .values(values)
         )
+        self._fire_stmts[columns] = stmt
+        return stmt
 
     def release(self, tenant: str, ids: Sequence[str], token: str) -> int:
         """Give up claims held by ``token`` without firing; returns how many were released.
@@ -1109,6 +1169,7 @@ class SqlStore:
             self._check_open()
             return 0
         c = self._c
+        self._claimed.take(claim, wanted)
 
         def attempt(conn: Connection) -> int:
             released = 0
