@@ -974,40 +974,44 @@ def _first_state(
 
 
 def _fold(c: Commitment, event: Event) -> Commitment:
+    """The state after ``event`` (which :func:`apply` checked follows ``c``), before scheduling."""
+    new = _derive(c, **_folded(c, event))
+    # apply() checked the event's type and seq, and c's history was valid: the
+    # longer history needs no second look (checking it would cost O(len) per event).
+    object.__setattr__(new, "history", (*c.history, event))
+    return new
+
+
+def _folded(c: Commitment, event: Event) -> dict[str, Any]:
+    """The fields ``event`` changes in ``c`` (the history aside)."""
     d = event.data
-    history = (*c.history, event)
     kind = event.kind
     if kind == "escalated":
-        return _derive(
-            c,
-            escalation_cursor=d["cursor"],
-            owner=d.get("owner", c.owner),
-            priority=d.get("priority", c.priority),
-            history=history,
-        )
+        return {
+            "escalation_cursor": d["cursor"],
+            "owner": d.get("owner", c.owner),
+            "priority": d.get("priority", c.priority),
+        }
     if kind == "kept":
         kept_at = _instant(d["kept_at"])
-        return _derive(
-            c,
-            status=Status.KEPT,
-            kept_at=kept_at,
-            closed_at=kept_at,
-            paused_at=None,
-            lateness=_dt.timedelta(microseconds=d["lateness_us"]),
-            history=history,
-        )
+        return {
+            "status": Status.KEPT,
+            "kept_at": kept_at,
+            "closed_at": kept_at,
+            "paused_at": None,
+            "lateness": _dt.timedelta(microseconds=d["lateness_us"]),
+        }
     if kind in ("failed", "cancelled"):
         status = Status.BROKEN if kind == "failed" else Status.CANCELLED
-        return _derive(c, status=status, closed_at=event.at, paused_at=None, history=history)
+        return {"status": status, "closed_at": event.at, "paused_at": None}
     if kind == "paused":
-        return _derive(c, status=Status.PAUSED, paused_at=event.at, history=history)
+        return {"status": Status.PAUSED, "paused_at": event.at}
     if kind in ("resumed", "renegotiated", "retargeted"):
         due = _instant(d["due_at"])
         bump = kind == "renegotiated" or due != c.due_at
         changes: dict[str, Any] = {
             "due_at": due,
             "deadline_version": c.deadline_version + (1 if bump else 0),
-            "history": history,
         }
         if kind == "resumed":
             changes.update(status=Status.OPEN, paused_at=None)
@@ -1015,12 +1019,12 @@ def _fold(c: Commitment, event: Event) -> Commitment:
             changes.update(spec=d.get("spec"))
         else:
             changes.update(calendar=_calendar_from(d["calendar"]))
-        return _derive(c, **changes)
+        return changes
     if kind == "reassigned":
-        return _derive(c, owner=d["owner"], history=history)
+        return {"owner": d["owner"]}
     if kind == "breached":
         breached_at = c.breached_at if c.breached_at is not None else _instant(d["due_at"])
-        return _derive(c, breached_at=breached_at, history=history)
+        return {"breached_at": breached_at}
     raise InvalidArgumentError(  # pragma: no cover - Event validates kind
         f"cannot apply a {kind!r} event", argument="event"
     )

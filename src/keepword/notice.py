@@ -8,8 +8,10 @@ the outbox and delivers them (at least once, with a stable
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import enum
+import itertools
 from typing import Any
 
 import attrs
@@ -85,7 +87,13 @@ class Notice:
 
 
 _NOTICE_FIELDS = tuple(f.name for f in attrs.fields(Notice))
-_NOTICE_DEFAULTS = {"late": False, "breach": False, "claimed_until": None, "acked_at": None}
+_NOTICE_DEFAULTS = {
+    "late": False,
+    "breach": False,
+    "state": NoticeState.PENDING,
+    "claimed_until": None,
+    "acked_at": None,
+}
 
 
 def notice_from_storage(**fields: Any) -> Notice:
@@ -107,12 +115,15 @@ def notice_from_storage(**fields: Any) -> Notice:
     >>> n == Notice(**{f: getattr(n, f) for f in _NOTICE_FIELDS})
     True
     """
-    values = {**_NOTICE_DEFAULTS, "state": NoticeState.PENDING, **fields}
+    values = {**_NOTICE_DEFAULTS, **fields}
     if len(values) != len(_NOTICE_FIELDS):
         unknown = sorted(set(values) - set(_NOTICE_FIELDS))
         missing = sorted(set(_NOTICE_FIELDS) - set(values))
         raise TypeError(f"notice_from_storage: unknown fields {unknown}, missing {missing}")
     notice: Notice = object.__new__(Notice)
-    for name in _NOTICE_FIELDS:
-        object.__setattr__(notice, name, values[name])
+    # one C-level loop over the fields, as keepword.commitment builds its states
+    collections.deque(
+        map(object.__setattr__, itertools.repeat(notice), values.keys(), values.values()),
+        maxlen=0,
+    )
     return notice
