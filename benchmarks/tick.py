@@ -16,8 +16,12 @@
    the stricter commitments/s ratio is printed beside it.  20,000 due
    commitments by default, so even the ceiling runs for seconds.
    The tables are ``ANALYZE``d after loading, for both, as a live database's are.
+   Each worker count runs ``--rounds`` times (default 3), keepword and the
+   ceiling alternately on fresh tables; the verdict compares the medians (a
+   single run of the ceiling lasts about a second and moves by up to 2x from
+   run to run on a shared 2-core machine), and the spread is printed.
 3. Outbox drain rate: ``Tracker.dispatch`` with a no-op handler, one process,
-   over the notices of the one-worker run, ``ANALYZE``d first as autovacuum
+   over the notices of the first one-worker run, ``ANALYZE``d first as autovacuum
    would have done.  (Without statistics on the freshly filled table the
    planner scans it whole for every claim and acknowledgement: 60,000
    notices drained at 386/s instead of thousands, on a server whose
@@ -243,7 +247,9 @@ def ceiling_worker(spec: dict[str, Any]) -> None:
     tw._write_json(spec["out"], {"rows": done, "elapsed": elapsed})
 
 
-def throughput(url: str, n: int, workers: int, work: str, *, ceiling: bool) -> dict[str, float]:
+def throughput(
+    url: str, n: int, workers: int, work: str, *, ceiling: bool, drain_after: bool = False
+) -> dict[str, float]:
     prefix = f"kwbp{uuid.uuid4().hex[:8]}_"
     admin = SqlStore(url, table_prefix=prefix)
     admin.create_schema()
@@ -269,7 +275,7 @@ def throughput(url: str, n: int, workers: int, work: str, *, ceiling: bool) -> d
         assert found["notices"] == 3 * n, found
         assert found["dup_steps"] == 0, found
         out = {"commitments": n, "notices": found["notices"], "busy_s": busy, "wall_s": wall}
-        if workers == 1:
+        if drain_after:
             tw.analyze(admin, prefix)  # the notices the tick wrote, as autovacuum would
             out |= drain(url, prefix)
         return out
@@ -293,6 +299,10 @@ def drain(url: str, prefix: str) -> dict[str, float]:
     return {"drained": delivered, "drain_s": time.perf_counter() - started}
 
 
+def _spread(values: list[float]) -> str:
+    return " / ".join(f"{v:,.0f}" for v in values)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -301,12 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, help="due commitments for the throughput runs")
     parser.add_argument("--postgresql-url", default=PG)
     parser.add_argument("--skip", default="", help="comma list of: sqlite,postgresql,throughput")
+    parser.add_argument("--rounds", type=int, help="throughput runs per worker count (default 3)")
     args = parser.parse_args(argv)
     # A SIGTERM unwinds normally, so the worker processes are taken down too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     big = args.open or (20_000 if args.quick else 1_000_000)
     due = 100 if args.quick else args.due
     n = args.n or (200 if args.quick else 20_000)
+    rounds = args.rounds or (1 if args.quick else 3)
     skip = set(filter(None, args.skip.split(",")))
     print(
         f"machine: {platform.platform()}, Python {platform.python_version()}, "
@@ -348,29 +360,49 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: claim query plan with {big:,} open:\n{large['plan']}", flush=True)
         if "throughput" in skip:
             return 0
-        print(f"\n== 2. throughput on PostgreSQL: {n:,} due commitments x 3 steps (all due)")
+        print(
+            f"\n== 2. throughput on PostgreSQL: {n:,} due commitments x 3 steps (all due), "
+            f"median of {rounds} round(s), keepword and the ceiling alternately"
+        )
         print(
             f"{'workers':>7} {'keepword c/s':>12} {'notices/s':>10} {'ceiling rows/s':>14} "
             f"{'c/s ratio':>9} {'notices ratio':>13}  verdict (notices ratio >= 0.5)"
         )
         drained: dict[str, float] = {}
+        spreads: list[str] = []
         for workers in (1, 2, 4):
-            work = tempfile.mkdtemp(dir=tmp)
-            kw = throughput(args.postgresql_url, n, workers, work, ceiling=False)
-            top = throughput(args.postgresql_url, n, workers, work, ceiling=True)
-            kw_rate = kw["commitments"] / kw["busy_s"]
-            top_rate = top["commitments"] / top["busy_s"]
-            ratio = kw_rate / top_rate
-            notice_rate = kw["notices"] / kw["busy_s"]
+            kw_rates: list[float] = []
+            notice_rates: list[float] = []
+            top_rates: list[float] = []
+            for _ in range(rounds):
+                work = tempfile.mkdtemp(dir=tmp)
+                kw = throughput(
+                    args.postgresql_url, n, workers, work, ceiling=False, drain_after=not drained
+                )
+                top = throughput(args.postgresql_url, n, workers, work, ceiling=True)
+                kw_rates.append(kw["commitments"] / kw["busy_s"])
+                notice_rates.append(kw["notices"] / kw["busy_s"])
+                top_rates.append(top["commitments"] / top["busy_s"])
+                if "drained" in kw:
+                    drained = kw
+            kw_rate = statistics.median(kw_rates)
+            notice_rate = statistics.median(notice_rates)
+            top_rate = statistics.median(top_rates)
+            ratio = notice_rate / top_rate
             print(
                 f"{workers:>7} {kw_rate:>12,.0f} {notice_rate:>10,.0f} "
-                f"{top_rate:>14,.0f} {ratio:>9.2f} {notice_rate / top_rate:>13.2f}  "
-                f"{'PASS' if notice_rate / top_rate >= 0.5 else 'FAIL'}",
+                f"{top_rate:>14,.0f} {kw_rate / top_rate:>9.2f} {ratio:>13.2f}  "
+                f"{'PASS' if ratio >= 0.5 else 'FAIL'}",
                 flush=True,
             )
-            if "drained" in kw:
-                drained = kw
+            spreads.append(
+                f"{workers:>7}  keepword c/s {_spread(kw_rates)}; ceiling rows/s "
+                f"{_spread(top_rates)}; notices ratio per round "
+                + ", ".join(f"{a / b:.2f}" for a, b in zip(notice_rates, top_rates, strict=True))
+            )
         print("(rates over the slowest worker's busy time, after all processes started)")
+        print("spread (each round's rate, in run order):")
+        print("\n".join(spreads))
         print(
             f"\n== 3. outbox drain: dispatch(limit=100), 1 process: {drained['drained']:,.0f} "
             f"notices in {drained['drain_s']:.1f} s = "

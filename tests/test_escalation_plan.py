@@ -209,3 +209,39 @@ def test_ticks_fire_every_planned_step_once_in_order(
     assert [f for f, _ in fired] == [f for f in firings if f.at <= ticks[-1]]
     for firing, when in fired:
         assert when == min(t for t in ticks if t >= firing.at)
+
+
+def test_notices_built_from_storage_equal_checked_ones_and_refuse_unknown_fields() -> None:
+    """``notice_from_storage`` skips the checks, not the fields: same value, same errors."""
+    from keepword.notice import Notice, NoticeState, notice_from_storage
+
+    t = dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC)
+    fields = {
+        "id": "n1",
+        "tenant": "shop-7",
+        "idempotency_key": "c1:1:0:0",
+        "commitment_id": "c1",
+        "deadline_version": 1,
+        "step_index": 0,
+        "repeat": 0,
+        "step": "at_due() -> owner",
+        "recipient": "owner",
+        "action": "notify",
+        "customer": "acct-42",
+        "owner": "alice",
+        "kind": "reply",
+        "what": "Call back",
+        "due_at": t,
+        "scheduled_at": t,
+        "fired_at": t,
+        "late": True,
+    }
+    built = notice_from_storage(**fields)
+    assert built == Notice(**fields)
+    assert built.state is NoticeState.PENDING
+    assert built.late
+    assert not built.breach
+    with pytest.raises(TypeError, match="unknown fields \\['colour'\\]"):
+        notice_from_storage(**fields, colour="red")
+    with pytest.raises(TypeError, match="missing \\['owner'\\]"):
+        notice_from_storage(**{k: v for k, v in fields.items() if k != "owner"})
