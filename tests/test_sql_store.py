@@ -1067,3 +1067,21 @@ def test_remembered_claims_are_bounded_and_taken_once() -> None:
     assert memo.take("t1", [made[1].id, "other"]) == {made[1].id: made[1]}
     assert memo.take("t1", [made[1].id]) == {}
     assert len(memo) == 1
+
+
+def test_changed_columns_name_every_column_a_commitment_row_has() -> None:
+    """Each field maps to one column of ``commitment_to_row``; a transition names what it set."""
+    from keepword.stores.sql import _rows
+
+    c = commitment()
+    mapped = {_rows._COLUMN_OF.get(name, name) for name in _rows._FIELD_NAMES}
+    assert mapped == set(_rows.commitment_to_row(c))
+    assert _rows.changed_columns(c, c) == set()
+    moved, _ = _c.renegotiate(c, due=T0 + _dt.timedelta(days=9), now=T0, reason="later")
+    assert _rows.changed_columns(moved, c) == {
+        "version",
+        "due_at",
+        "deadline_version",
+        "history_length",
+        "next_action_at",
+    }

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import collections
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from keepword.commitment import Commitment
 
-__all__ = ["TOKENS", "ClaimedRows", "changed_columns"]
+__all__ = ["TOKENS", "ClaimedRows"]
 
 TOKENS = 16
 """How many claims (tokens) a store remembers at most."""
@@ -69,16 +69,3 @@ class ClaimedRows:
         """How many commitments are remembered, over every claim."""
         with self._lock:
             return sum(len(loaded) for loaded in self._by_token.values())
-
-
-def changed_columns(
-    new: Mapping[str, object], old: Mapping[str, object], columns: Iterable[str]
-) -> set[str]:
-    """The ``columns`` whose value in the row ``new`` differs from the row ``old``.
-
-    >>> sorted(changed_columns({"a": 1, "b": [2]}, {"a": 1, "b": [3]}, ["a", "b"]))
-    ['b']
-    """
-    return {
-        name for name in columns if (value := new[name]) is not (was := old[name]) and value != was
-    }

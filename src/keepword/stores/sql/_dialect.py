@@ -3,7 +3,8 @@
 :func:`traits_for` describes what an engine's database can do
 (:class:`DialectTraits`); :func:`prepare_engine` installs the SQLite recipe
 (WAL, a busy timeout, ``BEGIN IMMEDIATE`` for write transactions);
-:func:`insert_ignore` builds an insert that skips rows whose key exists,
+:func:`one_of` tests a column against a list of keys the cheapest way each
+database takes; :func:`insert_ignore` builds an insert that skips rows whose key exists,
 spelled the way each database spells it; :func:`copy_rows` streams rows
 with PostgreSQL's ``COPY`` where the driver allows it (:func:`can_copy`).
 
@@ -38,6 +39,7 @@ __all__ = [
     "copy_rows",
     "db_now",
     "insert_ignore",
+    "one_of",
     "prepare_engine",
     "traits_for",
 ]
@@ -168,6 +170,28 @@ def prepare_engine(engine: Engine) -> None:
         return
     if not event.contains(engine, "begin", _sqlite_begin):
         event.listen(engine, "begin", _sqlite_begin)
+
+
+def one_of(
+    column: sa.ColumnElement[Any], values: Sequence[Any], dialect_name: str
+) -> sa.ColumnElement[bool]:
+    """``column IN values``, spelled so the statement text does not depend on how many.
+
+    PostgreSQL gets ``column = ANY(:values)`` with the list as one array
+    parameter: the same SQL for every batch, so SQLAlchemy, psycopg and the
+    server compile, convert and prepare it once.  An expanding ``IN`` renders
+    one parameter (and cast) per value at every execution, which for a tick's
+    batches of 100 ids cost more client time than the rows it read.  Other
+    databases keep ``IN``.
+
+    >>> t = sa.table("t", sa.column("id", sa.String()))
+    >>> str(one_of(t.c.id, ["a", "b"], "postgresql").compile(dialect=postgresql.dialect()))
+    't.id = ANY (%(param_1)s::VARCHAR[])'
+    """
+    if dialect_name == "postgresql":
+        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(sa.String()))
+        return column == sa.any_(array)
+    return column.in_(values)
 
 
 def insert_ignore(table: sa.Table, dialect_name: str, on: tuple[str, ...] | None = None) -> Insert:

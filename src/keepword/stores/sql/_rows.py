@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from keepword.escalation import EscalationPolicy
 from keepword.notice import Notice, NoticeState
 
 __all__ = [
+    "changed_columns",
     "commitment_from_row",
     "commitment_to_row",
     "event_from_row",
@@ -72,6 +74,25 @@ def commitment_to_row(commitment: Commitment) -> dict[str, Any]:
         "policy": None if c.policy is None else policy_snapshot(c.policy),
         "escalation_cursor": c.escalation_cursor,
         "next_action_at": c.next_action_at,
+    }
+
+
+_COLUMN_OF = {"history": "history_length", "lateness": "lateness_us"}
+"""The column of each :class:`Commitment` field whose column is named otherwise."""
+_FIELD_NAMES = tuple(a.name for a in Commitment.__attrs_attrs__)
+_field_values = operator.attrgetter(*_FIELD_NAMES)
+
+
+def changed_columns(new: Commitment, old: Commitment) -> set[str]:
+    """The ``{prefix}commitments`` columns whose values differ between two states of a commitment.
+
+    Compares field by field (an identical object costs one ``is``), so a tick
+    that changed four fields does not build and compare two whole rows.
+    """
+    return {
+        _COLUMN_OF.get(name, name)
+        for name, now, was in zip(_FIELD_NAMES, _field_values(new), _field_values(old), strict=True)
+        if now is not was and now != was
     }
 
 

@@ -440,6 +440,10 @@ class SqlStore:
 
     # ------------------------------------------------------------------ transactions
 
+    def _one_of(self, column: sa.ColumnElement[Any], keys: Sequence[str]) -> sa.ColumnElement[bool]:
+        """``column IN keys``, as one array parameter on PostgreSQL (:func:`_dialect.one_of`)."""
+        return _dialect.one_of(column, keys, self._engine.dialect.name)
+
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("this SqlStore is closed", fix="create a new SqlStore")
@@ -484,7 +488,7 @@ class SqlStore:
             chunk = list(ids[start : start + _CHUNK])
             stmt = (
                 sa.select(e)
-                .where(e.c.tenant == tenant, e.c.commitment_id.in_(chunk))
+                .where(e.c.tenant == tenant, self._one_of(e.c.commitment_id, chunk))
                 .order_by(e.c.commitment_id, e.c.seq)
             )
             for row in conn.execute(stmt).mappings():
@@ -649,7 +653,7 @@ class SqlStore:
                 rows = (
                     conn.execute(
                         sa.select(table).where(
-                            table.c.tenant == tenant, table.c.external_ref.in_(chunk)
+                            table.c.tenant == tenant, self._one_of(table.c.external_ref, chunk)
                         )
                     )
                     .mappings()
@@ -735,7 +739,7 @@ class SqlStore:
         for chunk in _chunks(list(stored)):
             stmt = (
                 sa.select(*columns)
-                .where(e.c.tenant == tenant, e.c.commitment_id.in_(chunk))
+                .where(e.c.tenant == tenant, self._one_of(e.c.commitment_id, chunk))
                 .order_by(e.c.commitment_id, e.c.seq)
             )
             for row in conn.execute(stmt):
@@ -934,7 +938,7 @@ class SqlStore:
             for chunk in _chunks(ids):
                 conn.execute(
                     sa.update(c)
-                    .where(c.c.tenant == tenant, c.c.id.in_(chunk))
+                    .where(c.c.tenant == tenant, self._one_of(c.c.id, chunk))
                     .values(claim_token=token, claimed_until=db_now + length)
                 )
             return self._load(conn, tenant, rows)
@@ -1012,7 +1016,7 @@ class SqlStore:
             for i, before in self._claimed.take(claim, ids).items()
             if before.version == expected[i]
         }
-        columns = self._fire_columns(batch, values, loaded)
+        columns = self._fire_columns(batch, loaded)
         fire_stmt = self._fire_stmt(columns)
         # in id order, as every batched write locks rows, so two batches cannot deadlock
         params = sorted(
@@ -1041,7 +1045,9 @@ class SqlStore:
         def judged(conn: Connection) -> list[Commitment | ConflictError | NotFoundError]:
             rows: dict[str, Any] = {}
             for chunk in _chunks(ids):
-                for locked in conn.execute(lock.where(c.c.tenant == tenant, c.c.id.in_(chunk))):
+                for locked in conn.execute(
+                    lock.where(c.c.tenant == tenant, self._one_of(c.c.id, chunk))
+                ):
                     rows[locked.id] = locked
             outcomes: list[Commitment | ConflictError | NotFoundError] = []
             written: list[Fire] = []
@@ -1107,10 +1113,7 @@ class SqlStore:
         return tuple(col.name for col in self._c.columns if col.name not in _NOT_SET)
 
     def _fire_columns(
-        self,
-        batch: Sequence[Fire],
-        values: Mapping[str, Mapping[str, Any]],
-        loaded: Mapping[str, Commitment],
+        self, batch: Sequence[Fire], loaded: Mapping[str, Commitment]
     ) -> tuple[str, ...]:
         """The columns a batch's ``UPDATE`` sets: all mutable ones, or only those it changed.
 
@@ -1121,8 +1124,7 @@ class SqlStore:
             return self._mutable
         changed: set[str] = set()
         for fire in batch:
-            before = _rows.commitment_to_row(loaded[fire.commitment.id])
-            changed |= _claimed.changed_columns(values[fire.commitment.id], before, self._mutable)
+            changed |= _rows.changed_columns(fire.commitment, loaded[fire.commitment.id])
         return tuple(name for name in self._mutable if name in changed)
 
     def _fire_stmt(self, columns: tuple[str, ...]) -> sa.Update:
@@ -1176,7 +1178,9 @@ class SqlStore:
             for chunk in _chunks(wanted):
                 released += conn.execute(
                     sa.update(c)
-                    .where(c.c.tenant == tenant, c.c.id.in_(chunk), c.c.claim_token == claim)
+                    .where(
+                        c.c.tenant == tenant, self._one_of(c.c.id, chunk), c.c.claim_token == claim
+                    )
                     .values(claim_token=None, claimed_until=None)
                 ).rowcount
             return released
@@ -1285,7 +1289,7 @@ class SqlStore:
             for chunk in _chunks([x.id for x in found]):
                 conn.execute(
                     sa.update(n)
-                    .where(n.c.tenant == tenant, n.c.id.in_(chunk))
+                    .where(n.c.tenant == tenant, self._one_of(n.c.id, chunk))
                     .values(state=_CLAIMED, claim_token=token, claimed_until=until)
                 )
             return [
@@ -1321,7 +1325,7 @@ class SqlStore:
                     sa.update(n)
                     .where(
                         n.c.tenant == tenant,
-                        n.c.id.in_(chunk),
+                        self._one_of(n.c.id, chunk),
                         n.c.state == _CLAIMED,
                         n.c.claim_token == claim,
                     )
