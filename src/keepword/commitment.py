@@ -701,6 +701,23 @@ def _derive(c: Commitment, **changes: Any) -> Commitment:
     return _assemble(values)
 
 
+def _refine(fresh: Commitment, **changes: Any) -> Commitment:
+    """:func:`_derive` into ``fresh`` itself, for a state this module has just built.
+
+    Only for a value no one else holds yet (a transition's intermediate
+    state): a frozen value that has been returned is never changed.  Saves
+    a copy of every field when a transition sets a few more after folding.
+    """
+    for name, value in changes.items():
+        field = _FIELDS[name]
+        if field.converter is not None:
+            value = field.converter(value)  # type: ignore[operator]
+        if field.validator is not None:
+            field.validator(fresh, field, value)
+        object.__setattr__(fresh, name, value)
+    return fresh
+
+
 def event_from_storage(
     *, seq: int, kind: str, at: _dt.datetime, actor: str | None, data: Any
 ) -> Event:
@@ -853,7 +870,8 @@ class _Draft:
     def done(self) -> tuple[Commitment, tuple[Event, ...]]:
         if not self.events:
             return self.original, ()
-        return _derive(self.current, version=self.original.version + 1), tuple(self.events)
+        # every emit built self.current afresh (apply returns a new state): refine it
+        return _refine(self.current, version=self.original.version + 1), tuple(self.events)
 
 
 def _breached_this_deadline(c: Commitment) -> bool:
@@ -1079,7 +1097,11 @@ def _next_action(
 
 
 def _schedule(c: Commitment, *, before: Commitment | None = None) -> Commitment:
-    """Set the escalation cursor and ``next_action_at`` that follow from ``c``'s state."""
+    """Set the escalation cursor and ``next_action_at`` that follow from ``c``'s state.
+
+    ``c`` is the state :func:`_fold` has just built (no one holds it yet), so
+    it is refined in place.
+    """
     cursor = c.escalation_cursor
     if before is not None and c.deadline_version != before.deadline_version:
         cursor = 0  # a new deadline: every step is scheduled afresh
@@ -1090,7 +1112,7 @@ def _schedule(c: Commitment, *, before: Commitment | None = None) -> Commitment:
         )
     if cursor == c.escalation_cursor and nxt == c.next_action_at:
         return c
-    return _derive(c, escalation_cursor=cursor, next_action_at=nxt)
+    return _refine(c, escalation_cursor=cursor, next_action_at=nxt)
 
 
 def replay(events: Iterable[Event], *, version: int = 1) -> Commitment:
