@@ -923,6 +923,21 @@ def test_a_fire_after_its_claim_sets_only_the_columns_that_changed(store: SqlSto
     assert _row(store, "commitments", "tenant-a", c.id)["claim_token"] is None
 
 
+def _claimed_and_forged(store: SqlStore) -> tuple[Commitment, str, Commitment, Any, Commitment]:
+    """A stored commitment claimed by ``store`` and escalated, and a forged rewrite of it.
+
+    Returns ``(stored, token, escalated, notices, rewritten)``; ``rewritten`` is
+    the escalated state with its first event replaced.
+    """
+    c = escalating(due_at=T0 + _dt.timedelta(hours=3))
+    store.add(c)
+    at = T0 + _dt.timedelta(hours=2)
+    token, (claimed,) = store.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
+    new, _, notices = escalate(claimed, at)
+    forged = _c.Event(seq=1, kind="promised", at=T0, actor="mallory", data={"forged": 1})
+    return c, token, new, notices, attrs.evolve(new, history=(forged, *new.history[1:]))
+
+
 def test_a_fire_of_a_claim_another_store_made_writes_every_column(backend_url: str) -> None:
     """Nothing remembered (another process claimed): the whole row is written, history checked."""
     prefix = unique_prefix()
@@ -930,13 +945,7 @@ def test_a_fire_of_a_claim_another_store_made_writes_every_column(backend_url: s
         claimer = stack.enter_context(contextlib.contextmanager(open_store)(backend_url, prefix))
         firer = SqlStore(backend_url, table_prefix=prefix)
         stack.callback(firer.close)
-        c = escalating(due_at=T0 + _dt.timedelta(hours=3))
-        claimer.add(c)
-        at = T0 + _dt.timedelta(hours=2)
-        token, (claimed,) = claimer.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
-        new, _, notices = escalate(claimed, at)
-        forged = _c.Event(seq=1, kind="promised", at=T0, actor="mallory", data={"forged": 1})
-        rewritten = attrs.evolve(new, history=(forged, *new.history[1:]))
+        c, token, new, notices, rewritten = _claimed_and_forged(claimer)
         with pytest.raises(InvalidArgumentError):
             firer.fire(rewritten, expected_version=1, notices=notices, token=token)
         (updates,) = _set_columns(
@@ -951,13 +960,7 @@ def test_a_fire_of_a_claim_another_store_made_writes_every_column(backend_url: s
 
 def test_a_remembered_claim_still_refuses_a_rewritten_history(store: SqlStore) -> None:
     """The loaded history stands in for the stored one: a forged first event is refused."""
-    c = escalating(due_at=T0 + _dt.timedelta(hours=3))
-    store.add(c)
-    at = T0 + _dt.timedelta(hours=2)
-    token, (claimed,) = store.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
-    new, _, notices = escalate(claimed, at)
-    forged = _c.Event(seq=1, kind="promised", at=T0, actor="mallory", data={"forged": 1})
-    rewritten = attrs.evolve(new, history=(forged, *new.history[1:]))
+    c, token, _, notices, rewritten = _claimed_and_forged(store)
     with pytest.raises(InvalidArgumentError):
         store.fire_many("tenant-a", [keepword.store.Fire(rewritten, 1, notices)], token=token)
     assert store.get("tenant-a", c.id) == c

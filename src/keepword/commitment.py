@@ -683,6 +683,16 @@ def _assemble(values: Iterable[Any]) -> Commitment:
     return new
 
 
+def _checked(c: Commitment, name: str, value: Any) -> Any:
+    """``value`` for field ``name`` of a state derived from ``c``, converted and validated."""
+    field = _FIELDS[name]
+    if field.converter is not None:
+        value = field.converter(value)  # type: ignore[operator]
+    if field.validator is not None:
+        field.validator(c, field, value)
+    return value
+
+
 def _derive(c: Commitment, **changes: Any) -> Commitment:
     """``attrs.evolve`` for transitions: converts and validates only the changed fields.
 
@@ -692,12 +702,7 @@ def _derive(c: Commitment, **changes: Any) -> Commitment:
     """
     values = list(_values_of(c))
     for name, value in changes.items():
-        field = _FIELDS[name]
-        if field.converter is not None:
-            value = field.converter(value)  # type: ignore[operator]
-        if field.validator is not None:
-            field.validator(c, field, value)
-        values[_POSITION[name]] = value
+        values[_POSITION[name]] = _checked(c, name, value)
     return _assemble(values)
 
 
@@ -709,12 +714,7 @@ def _refine(fresh: Commitment, **changes: Any) -> Commitment:
     a copy of every field when a transition sets a few more after folding.
     """
     for name, value in changes.items():
-        field = _FIELDS[name]
-        if field.converter is not None:
-            value = field.converter(value)  # type: ignore[operator]
-        if field.validator is not None:
-            field.validator(fresh, field, value)
-        object.__setattr__(fresh, name, value)
+        object.__setattr__(fresh, name, _checked(fresh, name, value))
     return fresh
 
 
