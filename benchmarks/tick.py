@@ -46,6 +46,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "tests"))
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
+import inspect  # noqa: E402
 import multiprocessing as mp  # noqa: E402
 import platform  # noqa: E402
 import signal  # noqa: E402
@@ -58,7 +59,7 @@ from typing import Any  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 import tick_workers as tw  # noqa: E402
-from keepword import FrozenClock  # noqa: E402
+from keepword import FrozenClock, Tracker  # noqa: E402
 from keepword._ids import new_id  # noqa: E402
 from keepword.commitment import promise  # noqa: E402
 from keepword.stores.sql import SqlStore, _rows  # noqa: E402
@@ -67,6 +68,7 @@ PG = os.environ.get(
     "KEEPWORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 CTX = mp.get_context("spawn")
+TICK_LIMIT = inspect.signature(Tracker.tick).parameters["limit"].default
 UTC = dt.UTC
 
 
@@ -261,7 +263,8 @@ def throughput(
             base["now"] = tw.iso(tw.FINAL)
             target = ceiling_worker
         else:
-            base |= {"phases": [tw.iso(tw.FINAL)], "limit": 100, "budget_s": 3600}
+            # Tracker.tick's own limit: each call claims batches of 100, as the ceiling does.
+            base |= {"phases": [tw.iso(tw.FINAL)], "limit": TICK_LIMIT, "budget_s": 3600}
             target = tw.tick_worker
         started = time.perf_counter()
         fleet = tw.run_fleet(CTX, target, [dict(base) for _ in range(workers)], [], work)
@@ -312,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgresql-url", default=PG)
     parser.add_argument("--skip", default="", help="comma list of: sqlite,postgresql,throughput")
     parser.add_argument("--rounds", type=int, help="throughput runs per worker count (default 3)")
+    parser.add_argument(
+        "--workers", default="1,2,4", help="comma list of worker counts (default 1,2,4)"
+    )
     args = parser.parse_args(argv)
     # A SIGTERM unwinds normally, so the worker processes are taken down too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -370,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         drained: dict[str, float] = {}
         spreads: list[str] = []
-        for workers in (1, 2, 4):
+        for workers in [int(w) for w in args.workers.split(",")]:
             kw_rates: list[float] = []
             notice_rates: list[float] = []
             top_rates: list[float] = []

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -40,6 +41,7 @@ __all__ = [
     "db_now",
     "insert_ignore",
     "one_of",
+    "one_of_param",
     "prepare_engine",
     "traits_for",
 ]
@@ -194,6 +196,22 @@ def one_of(
     return column.in_(values)
 
 
+def one_of_param(
+    column: sa.ColumnElement[Any], key: str, dialect_name: str
+) -> sa.ColumnElement[bool]:
+    """:func:`one_of` for a statement built once: the list is bound at execution as ``key``.
+
+    >>> t = sa.table("t", sa.column("id", sa.String()))
+    >>> str(one_of_param(t.c.id, "ids", "postgresql").compile(dialect=postgresql.dialect()))
+    't.id = ANY (%(ids)s::VARCHAR[])'
+    >>> str(one_of_param(t.c.id, "ids", "sqlite").compile(dialect=sqlite.dialect()))
+    't.id IN (__[POSTCOMPILE_ids])'
+    """
+    if dialect_name == "postgresql":
+        return column == sa.any_(sa.bindparam(key, type_=postgresql.ARRAY(sa.String())))
+    return column.in_(sa.bindparam(key, expanding=True))
+
+
 def insert_ignore(table: sa.Table, dialect_name: str, on: tuple[str, ...] | None = None) -> Insert:
     """An ``INSERT`` that silently skips rows whose primary or unique key exists.
 
@@ -250,6 +268,18 @@ def can_copy(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
 
 
+def _values_getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row's values for ``names``, in order, as one C-level call per row.
+
+    >>> _values_getter(["b", "a"])({"a": 1, "b": 2}), _values_getter(["a"])({"a": 1})
+    ((2, 1), (1,))
+    """
+    if len(names) == 1:  # itemgetter of one name returns the value, not a tuple
+        only = names[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*names)
+
+
 def copy_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` with PostgreSQL's ``COPY ... FROM STDIN`` (see :func:`can_copy`).
 
@@ -275,10 +305,14 @@ def copy_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any
     statement = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
     dbapi: Any = conn.dialect.dbapi
     raw: Any = conn.connection.driver_connection
+    values_of = _values_getter(columns)
     try:
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
-                values = [row[name] for name in columns]
+                if not json_at:
+                    copy.write_row(values_of(row))
+                    continue
+                values = list(values_of(row))
                 for position, none_as_null in json_at:
                     value = values[position]
                     if value is not None or not none_as_null:

@@ -18,10 +18,12 @@ from keepword.calendar import BusinessCalendar
 from keepword.commitment import (
     Commitment,
     Event,
+    FrozenDict,
     Status,
     calendar_snapshot,
     commitment_from_storage,
     event_from_storage,
+    freeze_json,
     policy_snapshot,
 )
 from keepword.escalation import EscalationPolicy
@@ -148,10 +150,10 @@ def commitment_from_row(row: Mapping[Any, Any], events: Sequence[Event]) -> Comm
         status=Status(row["status"]),
         version=int(row["version"]),
         external_ref=row["external_ref"],
-        tags=tuple(_json(row["tags"])),
+        tags=_tags(row["tags"]),
         priority=int(row["priority"]),
         waiting_for=row["waiting_for"],
-        terms=_json(row["terms"]),
+        terms=_terms(row["terms"]),
         spec=row["spec"],
         calendar=_calendar(row["calendar"]),
         kept_at=row["kept_at"],
@@ -230,6 +232,31 @@ def _json(value: Any) -> Any:
     if isinstance(value, (str, bytes)):
         return json.loads(value)
     return value
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    """A commitment's tags from their column (JSON text is parsed once per distinct text)."""
+    if isinstance(value, str):
+        return _tags_from_text(value)
+    return tuple(_json(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tags_from_text(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+def _terms(value: Any) -> Any:
+    """A commitment's terms from their column, frozen (shared per distinct JSON text)."""
+    if isinstance(value, str):
+        return _terms_from_text(value)
+    return _json(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _terms_from_text(text: str) -> FrozenDict:
+    frozen: FrozenDict = freeze_json(json.loads(text), "terms")
+    return frozen
 
 
 def _snapshot_text(value: Any) -> str:

@@ -63,6 +63,9 @@ _FIRE_KEYS = {
 _NOT_SET = ("tenant", "id", *_IMMUTABLE, "claim_token", "claimed_until")
 """Columns a write over a stored commitment never sets from its new state."""
 
+_AS_TEXT = ("tags", "terms", "calendar", "policy")
+"""JSON columns a commitment is read with as their text: each distinct text is parsed once."""
+
 _OPEN = Status.OPEN.value
 _PENDING, _CLAIMED, _ACKED = (
     NoticeState.PENDING.value,
@@ -885,25 +888,45 @@ class SqlStore:
             return stmt.with_for_update()
         return stmt
 
-    def _due_query(self, tenant: str, now: _dt.datetime, db_now: _dt.datetime) -> sa.Select[Any]:
-        """The claim query: the tenant's due, unclaimed (or lease-expired) OPEN commitments."""
+    @functools.cached_property
+    def _claim_stmts(self) -> tuple[sa.Select[Any], sa.Update]:
+        """The claim's read and write, built once with bound parameters.
+
+        The read: the tenant's due, unclaimed (or lease-expired) OPEN
+        commitments, as a claiming read (:meth:`_claiming`); the write marks
+        the chosen ids claimed.  Built once, each keeps its SQLAlchemy cache
+        key, so a tick's claim does not rebuild and re-key them per batch.
+        """
         c = self._c
         status = c.c.status == _OPEN
         if self._engine.dialect.name == "sqlite":
             # ``+status`` keeps SQLite from choosing (tenant, status, due_at), which
             # would scan every open commitment: the tick must follow the work due.
             status = sa.literal_column("+" + c.c.status.name) == _OPEN
-        stmt = (
+        db_now = sa.bindparam("c_db_now", type_=c.c.claimed_until.type)
+        due = (
             sa.select(*self._commitment_columns)
             .where(
-                c.c.tenant == tenant,
-                c.c.next_action_at <= now,
+                c.c.tenant == sa.bindparam("c_tenant", type_=c.c.tenant.type),
+                c.c.next_action_at <= sa.bindparam("c_now", type_=c.c.next_action_at.type),
                 status,
                 sa.or_(c.c.claim_token.is_(None), c.c.claimed_until <= db_now),
             )
             .order_by(c.c.next_action_at, c.c.id)
+            .limit(sa.bindparam("c_limit", type_=sa.Integer()))
         )
-        return stmt
+        claim = (
+            sa.update(c)
+            .where(
+                c.c.tenant == sa.bindparam("c_tenant", type_=c.c.tenant.type),
+                _dialect.one_of_param(c.c.id, "c_ids", self._engine.dialect.name),
+            )
+            .values(
+                claim_token=sa.bindparam("c_token", type_=c.c.claim_token.type),
+                claimed_until=sa.bindparam("c_until", type_=c.c.claimed_until.type),
+            )
+        )
+        return self._claiming(due, c, self._next_index), claim
 
     def claim_due(
         self, tenant: str, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
@@ -926,20 +949,19 @@ class SqlStore:
         n = _check_limit(limit)
         length = _check_lease(lease)
         token = _new_token(check_identifier(worker, "worker"))
-        c = self._c
+        due, mark = self._claim_stmts
 
         def attempt(conn: Connection) -> list[Commitment]:
             db_now = _dialect.db_now(conn)
-            stmt = self._claiming(self._due_query(tenant, at, db_now).limit(n), c, self._next_index)
-            rows = conn.execute(stmt).mappings().all()
+            params = {"c_tenant": tenant, "c_now": at, "c_db_now": db_now, "c_limit": n}
+            rows = conn.execute(due, params).mappings().all()
             if not rows:
                 return []
             ids = [r["id"] for r in rows]
+            until = db_now + length
             for chunk in _chunks(ids):
                 conn.execute(
-                    sa.update(c)
-                    .where(c.c.tenant == tenant, self._one_of(c.c.id, chunk))
-                    .values(claim_token=token, claimed_until=db_now + length)
+                    mark, {"c_tenant": tenant, "c_ids": chunk, "c_token": token, "c_until": until}
                 )
             return self._load(conn, tenant, rows)
 
@@ -1103,7 +1125,7 @@ class SqlStore:
         made under one calendar share one parsed calendar, unparsed.
         """
         return [
-            sa.cast(col, sa.Text).label(col.name) if col.name in ("calendar", "policy") else col
+            sa.cast(col, sa.Text).label(col.name) if col.name in _AS_TEXT else col
             for col in self._c.columns
         ]
 
