@@ -11,6 +11,9 @@
 2. Notices per second with 1, 2 and 4 worker processes on PostgreSQL, against
    a plain ``FOR UPDATE SKIP LOCKED`` claim-and-update loop over the same rows
    (the ceiling: one transaction per batch of 100, no history, no notices).
+   Each keepword worker calls ``Tracker.tick()`` with its default ``limit``
+   (500: five claimed batches of 100 per call, then one ``next_action_at``
+   read for the report's ``more``), as a host using the defaults does.
    Target, as issue 4 words it: keepword's notices/s at least 0.5x the
    ceiling's rows/s.  Each commitment fires its three steps in one tick, so
    the stricter commitments/s ratio is printed beside it.  20,000 due
