@@ -1119,10 +1119,11 @@ class SqlStore:
 
     @functools.cached_property
     def _commitment_columns(self) -> list[sa.ColumnElement[Any]]:
-        """Every commitments column, the calendar and policy snapshots as their JSON text.
+        """Every commitments column, the JSON ones (:data:`_AS_TEXT`) as their text.
 
-        The text is the key of the loaded-snapshot cache: thousands of rows
-        made under one calendar share one parsed calendar, unparsed.
+        The text is the key of the loaded-value caches: thousands of rows
+        made under one calendar share one parsed calendar, and rows with the
+        same tags or terms (mostly ``[]`` and ``{}``) one parsed value.
         """
         return [
             sa.cast(col, sa.Text).label(col.name) if col.name in _AS_TEXT else col
