@@ -285,7 +285,7 @@ def bench_bulk(path: str, kw_engine: Engine, core: Engine, n: int, cal: Business
 
 
 def _query(**kw: Any) -> Any:
-    from keepword.store import Query
+    from keepword.ports import Query
 
     return Query(**kw)
 

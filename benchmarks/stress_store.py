@@ -70,7 +70,7 @@ from keepword import (  # noqa: E402
 )
 from keepword.commitment import replay, thaw_json  # noqa: E402
 from keepword.errors import ConflictError, InvalidArgumentError  # noqa: E402
-from keepword.store import Store  # noqa: E402
+from keepword.ports import Store  # noqa: E402
 from keepword.stores.sql import SqlStore  # noqa: E402
 
 UTC = dt.UTC

@@ -28,6 +28,7 @@ from keepword.calendar import BusinessCalendar
 from keepword.commitment import Commitment, Event, Status
 from keepword.errors import ConflictError, KeepwordError
 from keepword.escalation import EscalationPolicy, Step, after_due, at_due, before_due
+from keepword.ports import fire_one
 from keepword.stores.sql import SqlStore
 
 UTC = _dt.UTC
@@ -209,7 +210,7 @@ def tick_worker(
             for c in got:
                 new, _, notices = _c.escalate(c, now=now, new_id=lambda: new_id(now))
                 try:
-                    store.fire(new, expected_version=c.version, notices=notices, token=token)
+                    fire_one(store, new, expected_version=c.version, notices=notices, token=token)
                     fired.extend(n.idempotency_key for n in notices)
                 except ConflictError:
                     conflicts += 1

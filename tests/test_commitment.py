@@ -24,7 +24,7 @@ from keepword.errors import (
     KeepwordError,
     NaiveDatetimeError,
 )
-from keepword.store import Query
+from keepword.ports import Query
 from keepword.testing._commitment_strategies import (
     LEGAL,
     Operation,

@@ -22,7 +22,7 @@ from hypothesis import Phase, settings
 import keepword.testing
 from keepword.commitment import Commitment
 from keepword.errors import ConflictError, NotFoundError
-from keepword.store import Fire, Query
+from keepword.ports import Fire, Query
 from keepword.stores.memory import MemoryStore
 from keepword.testing.stateful import DEFAULT_SETTINGS, run_store_state_machine
 

@@ -13,7 +13,7 @@ from hypothesis import settings
 from keepword import commitment as _c
 from keepword._ids import new_id
 from keepword.errors import ConflictError, InvalidArgumentError
-from keepword.store import Query, Store
+from keepword.ports import Query, Store, fire_one
 from keepword.stores.memory import MemoryStore
 from keepword.testing.contract import (
     LADDER,
@@ -101,11 +101,14 @@ def test_memory_store_repr_counts_commitments_and_tenants() -> None:
         (lambda s: s.claim_due("t", "2026-11-23", limit=1, lease=_HOUR, worker="w"), "now"),
         (lambda s: s.claim_due("t", T0, limit=1, lease=_HOUR, worker=""), "worker"),
         (lambda s: s.claim_notices("t", limit=1, lease=_HOUR, worker=None), "worker"),
-        (lambda s: s.fire("x", expected_version=1, notices=[], token="t"), "commitment"),
-        (lambda s: s.fire(_v2(), expected_version=0, notices=[], token="t"), "expected_version"),
-        (lambda s: s.fire(_v2(), expected_version=1, notices="abc", token="t"), "notices"),
-        (lambda s: s.fire(_v2(), expected_version=1, notices=[None], token="t"), "notices[0]"),
-        (lambda s: s.fire(_v2(), expected_version=1, notices=[], token=""), "token"),
+        (lambda s: fire_one(s, "x", expected_version=1, notices=[], token="t"), "commitment"),
+        (
+            lambda s: fire_one(s, _v2(), expected_version=0, notices=[], token="t"),
+            "expected_version",
+        ),
+        (lambda s: fire_one(s, _v2(), expected_version=1, notices="abc", token="t"), "notices"),
+        (lambda s: fire_one(s, _v2(), expected_version=1, notices=[None], token="t"), "notices[0]"),
+        (lambda s: fire_one(s, _v2(), expected_version=1, notices=[], token=""), "token"),
         (lambda s: s.release("t", "abc", "tok"), "ids"),
         (lambda s: s.release("t", ["a", 7], "tok"), "ids[1]"),
         (lambda s: s.ack_notices("t", None, "tok"), "ids"),
@@ -179,10 +182,10 @@ def test_a_notice_id_reused_with_another_key_is_a_conflict() -> None:
     now = T0 + _dt.timedelta(hours=2)
     token, claimed = store.claim_due("t", now, limit=9, lease=_HOUR, worker="w")
     first, _, notices = _c.escalate(claimed[0], now=now, new_id=lambda: new_id(now))
-    store.fire(first, expected_version=1, notices=notices, token=token)
+    fire_one(store, first, expected_version=1, notices=notices, token=token)
     second, _, more = _c.escalate(claimed[1], now=now, new_id=lambda: notices[0].id)
     with pytest.raises(ConflictError):
-        store.fire(second, expected_version=1, notices=more[:1], token=token)
+        fire_one(store, second, expected_version=1, notices=more[:1], token=token)
     assert store.get("t", claimed[1].id) == claimed[1]
     assert [n.id for n in store.pending_notices("t", limit=9)] == [n.id for n in notices]
 
@@ -198,4 +201,4 @@ def test_an_expired_claim_still_held_by_its_token_may_fire() -> None:
     )
     time.sleep(0.01)
     new, _, notices = _c.escalate(claimed, now=now, new_id=lambda: new_id(now))
-    assert store.fire(new, expected_version=1, notices=notices, token=token) == new
+    assert fire_one(store, new, expected_version=1, notices=notices, token=token) == new

@@ -33,7 +33,7 @@ from keepword.errors import (
     SchemaError,
     StoreError,
 )
-from keepword.store import Query, Store
+from keepword.ports import Query, Store, fire_one
 from keepword.stores.sql import SqlStore, _errors, build_metadata, migrate
 from keepword.stores.sql._errors import Failure
 from keepword.testing.contract import HOSTILE_STRINGS, StoreContract
@@ -810,9 +810,9 @@ def test_leases_are_judged_by_the_database_clock(store: SqlStore) -> None:
     # the first worker, back from a freeze, has its write refused; the second fires
     new, _, notices = escalate(claimed, now)
     with pytest.raises(ConflictError):
-        store.fire(new, expected_version=1, notices=notices, token=token)
+        fire_one(store, new, expected_version=1, notices=notices, token=token)
     assert _count_notices(store) == 0
-    store.fire(new, expected_version=1, notices=notices, token=token2)
+    fire_one(store, new, expected_version=1, notices=notices, token=token2)
     assert _count_notices(store) == 1
     # a real short lease expires in real time
     later = T0 + _dt.timedelta(hours=3)
@@ -846,13 +846,17 @@ def test_firing_the_same_notices_twice_stores_each_key_once(store: SqlStore) -> 
     token, (claimed,) = store.claim_due("tenant-a", first, limit=5, lease=_LEASE, worker="w")
     new, _, notices = escalate(claimed, first)
     assert len(notices) == 1
-    stored = store.fire(new, expected_version=1, notices=notices, token=token)
+    stored = fire_one(store, new, expected_version=1, notices=notices, token=token)
     second = T0 + _dt.timedelta(hours=3)
     token, (again,) = store.claim_due("tenant-a", second, limit=5, lease=_LEASE, worker="w")
     newer, _, more = escalate(again, second)
     replay = [attrs.evolve(n, id=new_id(second), fired_at=second) for n in notices]
-    store.fire(
-        newer, expected_version=stored.version, notices=[*replay, *more, *replay], token=token
+    fire_one(
+        store,
+        newer,
+        expected_version=stored.version,
+        notices=[*replay, *more, *replay],
+        token=token,
     )
     assert _count_notices(store) == 2
     for n in (*notices, *more):
@@ -915,7 +919,7 @@ def test_a_fire_after_its_claim_sets_only_the_columns_that_changed(store: SqlSto
     token, (claimed,) = store.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
     moved, _ = _c.renegotiate(claimed, due=T0 + _dt.timedelta(hours=9), now=at, reason="later")
     (updates,) = _set_columns(
-        store, lambda: store.fire(moved, expected_version=1, notices=[], token=token)
+        store, lambda: fire_one(store, moved, expected_version=1, notices=[], token=token)
     )
     assert {"version", "due_at", "deadline_version", "next_action_at"} <= updates
     assert not updates & {"calendar", "policy", "what", "terms", "tags", "customer"}
@@ -947,9 +951,9 @@ def test_a_fire_of_a_claim_another_store_made_writes_every_column(backend_url: s
         stack.callback(firer.close)
         c, token, new, notices, rewritten = _claimed_and_forged(claimer)
         with pytest.raises(InvalidArgumentError):
-            firer.fire(rewritten, expected_version=1, notices=notices, token=token)
+            fire_one(firer, rewritten, expected_version=1, notices=notices, token=token)
         (updates,) = _set_columns(
-            firer, lambda: firer.fire(new, expected_version=1, notices=notices, token=token)
+            firer, lambda: fire_one(firer, new, expected_version=1, notices=notices, token=token)
         )
         assert {"calendar", "policy", "what", "next_action_at"} <= updates
         assert claimer.get("tenant-a", c.id) == new
@@ -962,7 +966,7 @@ def test_a_remembered_claim_still_refuses_a_rewritten_history(store: SqlStore) -
     """The loaded history stands in for the stored one: a forged first event is refused."""
     c, token, _, notices, rewritten = _claimed_and_forged(store)
     with pytest.raises(InvalidArgumentError):
-        store.fire_many("tenant-a", [keepword.store.Fire(rewritten, 1, notices)], token=token)
+        store.fire_many("tenant-a", [keepword.ports.Fire(rewritten, 1, notices)], token=token)
     assert store.get("tenant-a", c.id) == c
     assert _count_notices(store) == 0
 
@@ -1031,7 +1035,7 @@ def test_notice_claims_use_the_database_clock(store: SqlStore) -> None:
     now = T0 + _dt.timedelta(days=1)
     token, (claimed,) = store.claim_due("tenant-a", now, limit=5, lease=_LEASE, worker="w")
     new, _, notices = escalate(claimed, now)
-    store.fire(new, expected_version=1, notices=notices, token=token)
+    fire_one(store, new, expected_version=1, notices=notices, token=token)
     t1, held = store.claim_notices("tenant-a", limit=2, lease=_LEASE, worker="c1")
     assert [n.idempotency_key for n in held] == [n.idempotency_key for n in notices[:2]]
     row = _row(store, "notices", "tenant-a", held[0].id)

@@ -21,7 +21,7 @@ from keepword.errors import (
     NaiveDatetimeError,
     NotFoundError,
 )
-from keepword.store import Query
+from keepword.ports import Query
 from keepword.stores.memory import MemoryStore
 from keepword.tracker import Tracker
 

@@ -61,7 +61,7 @@ from keepword import (
 )
 from keepword.commitment import Commitment, firings
 from keepword.errors import ConflictError
-from keepword.store import Query
+from keepword.ports import Query
 from keepword.stores.sql import SqlStore
 
 UTC = dt.UTC

@@ -16,6 +16,7 @@ from keepword.errors import (
     InvalidArgumentError,
     InvalidTransitionError,
     KeepwordError,
+    MissingPortError,
     NaiveDatetimeError,
     NotFoundError,
     SchemaError,
@@ -32,7 +33,7 @@ from keepword.escalation import (
     elapsed,
 )
 from keepword.notice import Notice
-from keepword.store import Query, Store
+from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
 from keepword.tracker import Tracker
@@ -44,6 +45,7 @@ __all__ = [
     "CalendarError",
     "Clock",
     "Commitment",
+    "CommitmentRepository",
     "ConflictError",
     "EscalationPolicy",
     "Event",
@@ -53,9 +55,11 @@ __all__ = [
     "KeepwordError",
     "Match",
     "MemoryStore",
+    "MissingPortError",
     "NaiveDatetimeError",
     "NotFoundError",
     "Notice",
+    "Outbox",
     "PolicySet",
     "Query",
     "SchemaError",
@@ -65,6 +69,7 @@ __all__ = [
     "Store",
     "StoreError",
     "SystemClock",
+    "TickQueue",
     "Tracker",
     "Within",
     "__version__",

@@ -29,6 +29,11 @@ from typing import Any, NoReturn, TypeAlias
 import attrs
 
 from keepword._instant import to_utc
+from keepword._validate import MAX_IDENTIFIER, check_identifier, check_text
+from keepword._validate import count as _count
+from keepword._validate import identifier as _identifier
+from keepword._validate import optional_identifier as _optional_identifier
+from keepword._validate import text as _text
 from keepword.calendar import BusinessCalendar, Within
 from keepword.errors import InvalidArgumentError, InvalidTransitionError
 from keepword.escalation import EscalationPolicy, Firing, due_now, plan
@@ -73,8 +78,6 @@ __all__ = [
 JSON: TypeAlias = "str | int | float | bool | list[Any] | dict[str, Any] | None"
 """A JSON value: the types :func:`json.dumps` writes without help."""
 
-MAX_IDENTIFIER = 255
-"""The longest identifier (tenant, customer, owner, kind, ref, tag, actor) accepted."""
 
 MAX_PRIORITY = 2**31 - 1
 """The largest priority accepted (a signed 32-bit column in every database)."""
@@ -216,7 +219,7 @@ def freeze_json(value: Any, argument: str, _depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        _check_text(value, argument)
+        check_text(value, argument)
         return str(value)
     if isinstance(value, int):
         return int(value)
@@ -236,7 +239,7 @@ def freeze_json(value: Any, argument: str, _depth: int = 0) -> Any:
                     f"must be JSON: object keys must be strings, not {type(key).__name__}",
                     argument=argument,
                 )
-            _check_text(key, argument)
+            check_text(key, argument)
             items[str(key)] = freeze_json(item, argument, _depth + 1)
         return FrozenDict(items)
     if isinstance(value, (list, tuple)):
@@ -337,74 +340,6 @@ def thaw_json(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- validation helpers
-
-
-def _check_text(value: str, argument: str) -> None:
-    if "\x00" in value:
-        raise InvalidArgumentError(
-            "must not contain a NUL byte", argument=argument, fix="remove the \\x00 character"
-        )
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidArgumentError(
-            "must be encodable as UTF-8 (it holds a lone surrogate)", argument=argument
-        ) from None
-
-
-def check_identifier(value: Any, argument: str) -> str:
-    """Return ``value`` if it is a valid identifier, else raise naming ``argument``.
-
-    Raises:
-        InvalidArgumentError: not a ``str``, empty, longer than 255
-            characters, holds a NUL byte or a lone surrogate.
-    """
-    if not isinstance(value, str):
-        raise InvalidArgumentError(f"must be a str, not {type(value).__name__}", argument=argument)
-    if not value:
-        raise InvalidArgumentError("must not be empty", argument=argument)
-    if len(value) > MAX_IDENTIFIER:
-        raise InvalidArgumentError(
-            f"must be at most {MAX_IDENTIFIER} characters (got {len(value)})", argument=argument
-        )
-    _check_text(value, argument)
-    return str(value)
-
-
-def check_text(value: Any, argument: str) -> str:
-    """Return ``value`` if it is a ``str`` without NUL bytes or lone surrogates."""
-    if not isinstance(value, str):
-        raise InvalidArgumentError(f"must be a str, not {type(value).__name__}", argument=argument)
-    _check_text(value, argument)
-    return str(value)
-
-
-def _identifier(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    check_identifier(value, attribute.name)
-
-
-def _optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        check_identifier(value, attribute.name)
-
-
-def _text(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    check_text(value, attribute.name)
-
-
-def _count(
-    minimum: int, maximum: int | None = None
-) -> Callable[[object, attrs.Attribute[Any], Any], None]:
-    def validate(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidArgumentError(
-                f"must be an int, not {type(value).__name__}", argument=attribute.name
-            )
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-            raise InvalidArgumentError(f"must be {bound} (got {value})", argument=attribute.name)
-
-    return validate
 
 
 def _optional_utc(value: Any, argument: str) -> _dt.datetime | None:

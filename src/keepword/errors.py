@@ -20,6 +20,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidTransitionError",
     "KeepwordError",
+    "MissingPortError",
     "NaiveDatetimeError",
     "NotFoundError",
     "SchemaError",
@@ -135,3 +136,21 @@ class StoreError(KeepwordError, RuntimeError):
 
 class SchemaError(StoreError):
     """The database schema is missing or at a version this keepword does not know."""
+
+
+class MissingPortError(KeepwordError, TypeError):
+    """The store does not implement a port the call needs (the tick queue, the outbox, ...).
+
+    Args:
+        port: the missing port's name, as in ``keepword.ports.PORTS``.
+        action: what needed it (``"tick"``, ``"claim_notices"``, ...).
+    """
+
+    def __init__(self, port: str, action: str):
+        super().__init__(
+            f"{action} needs the store's {port!r} port, which this store does not declare",
+            argument="store",
+            fix=f"use a store whose ports include {port!r} (MemoryStore and SqlStore have all)",
+        )
+        self.port = port
+        self.action = action

@@ -35,13 +35,14 @@ import attrs
 from keepword import commitment as _c
 from keepword._ids import new_id
 from keepword._instant import to_utc
+from keepword._validate import check_identifier, check_ids, check_lease, check_positive
 from keepword.calendar import BusinessCalendar, Within
 from keepword.clock import Clock, SystemClock
-from keepword.commitment import Change, Commitment, Status, check_identifier, freeze_json
+from keepword.commitment import Change, Commitment, Status, freeze_json
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.escalation import EscalationPolicy, PolicySet
 from keepword.notice import Notice
-from keepword.store import Fire, Query, Store
+from keepword.ports import Fire, Query, Store
 
 __all__ = ["DispatchReport", "TickReport", "Tracker"]
 
@@ -792,7 +793,7 @@ class Tracker:
 
     def pending_notices(self, limit: int = 100) -> list[Notice]:
         """Notices not yet acknowledged nor under a live claim, oldest first."""
-        return self._store.pending_notices(self._tenant, limit=_positive(limit, "limit"))
+        return self._store.pending_notices(self._tenant, limit=check_positive(limit, "limit"))
 
     def claim_notices(
         self, limit: int = 100, *, lease: _dt.timedelta | None = None
@@ -803,21 +804,20 @@ class Tracker:
         consumer dies first, the claim expires after ``lease`` (default: the
         tracker's lease) and the notices are delivered again: at least once.
         """
-        lease = self._lease if lease is None else lease
-        if not isinstance(lease, _dt.timedelta) or lease <= _dt.timedelta(0):
-            raise InvalidArgumentError("must be a positive timedelta", argument="lease")
+        lease = self._lease if lease is None else check_lease(lease)
         return self._store.claim_notices(
-            self._tenant, limit=_positive(limit, "limit"), lease=lease, worker=self.worker
+            self._tenant, limit=check_positive(limit, "limit"), lease=lease, worker=self.worker
         )
 
     def ack_notices(self, ids: Iterable[str], token: str) -> int:
         """Mark delivered the claimed notices ``ids``; returns how many were acknowledged."""
-        return self._store.ack_notices(self._tenant, _ids(ids), check_identifier(token, "token"))
+        token = check_identifier(token, "token")
+        return self._store.ack_notices(self._tenant, check_ids(ids), token)
 
     def release_notices(self, ids: Iterable[str], token: str) -> int:
         """Hand claimed notices back for delivery by someone else, at once."""
         return self._store.release_notices(
-            self._tenant, _ids(ids), check_identifier(token, "token")
+            self._tenant, check_ids(ids), check_identifier(token, "token")
         )
 
     def dispatch(
@@ -963,18 +963,6 @@ class DispatchReport:
 
     delivered: int
     failed: tuple[tuple[Notice, BaseException], ...]
-
-
-def _positive(value: object, argument: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidArgumentError("must be a positive int", argument=argument)
-    return value
-
-
-def _ids(ids: Iterable[str]) -> list[str]:
-    if isinstance(ids, str):
-        raise InvalidArgumentError("must be a list of ids, not one string", argument="ids")
-    return [check_identifier(i, "ids") for i in ids]
 
 
 def _fmt(value: _dt.datetime, zone: _dt.tzinfo, *, tz: bool = True) -> str:

@@ -1,10 +1,10 @@
-"""``MemoryStore``: the reference implementation of the :class:`~keepword.store.Store` port.
+"""``MemoryStore``: the reference implementation of the :class:`~keepword.ports.Store` port.
 
 It keeps commitments in plain dictionaries behind one lock.
 It is the oracle every other store is compared to (see
 ``keepword.testing.stateful``), so it is written to be obviously right rather
 than fast: each method does exactly what its contract in
-:mod:`keepword.store` says, in the order the contract says it.  The one
+:mod:`keepword.ports` says, in the order the contract says it.  The one
 index it keeps is the tick's: a heap of ``(next_action_at, id)`` per tenant,
 so that a tick's cost follows the work due, not the number of open
 commitments (DESIGN.md, "Escalation").
@@ -13,7 +13,7 @@ Commitments are deeply immutable values, so the store hands out the very
 objects it holds; nothing is copied.
 
 >>> import datetime as dt
->>> from keepword.store import Query, check_commitment, check_new_commitment, check_query
+>>> from keepword.ports import Query, check_commitment, check_new_commitment, check_query
 >>> store = MemoryStore()
 >>> store.count("shop-7", Query())
 0
@@ -29,28 +29,29 @@ import heapq
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from keepword._instant import to_utc
-from keepword.commitment import Commitment, Status, check_identifier
+from keepword._validate import check_identifier, check_ids, check_lease, check_positive
+from keepword.commitment import Commitment, Status
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.notice import Notice, NoticeState
-from keepword.store import (
+from keepword.ports import (
+    PORTS,
     Fire,
     Query,
     check_fires,
     check_new_commitment,
     check_query,
     check_write,
-    fire_one,
     version_conflict,
 )
 
 if TYPE_CHECKING:
-    from keepword.store import Store
+    from keepword.ports import Store
 
 __all__ = ["MemoryStore"]
 
@@ -64,33 +65,6 @@ class _Claim:
     token: str
     until: float  # time.monotonic() seconds
     worker: str
-
-
-def _check_limit(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidArgumentError(f"must be an int, not {type(value).__name__}", argument="limit")
-    if value <= 0:
-        raise InvalidArgumentError(f"must be positive (got {value})", argument="limit")
-    return value
-
-
-def _check_lease(value: Any) -> float:
-    if not isinstance(value, _dt.timedelta):
-        raise InvalidArgumentError(
-            f"must be a timedelta, not {type(value).__name__}", argument="lease"
-        )
-    if value <= _dt.timedelta(0):
-        raise InvalidArgumentError(f"must be positive (got {value})", argument="lease")
-    return value.total_seconds()
-
-
-def _check_ids(value: Any) -> list[str]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise InvalidArgumentError("must be a sequence of ids", argument="ids")
-    ids = list(value)
-    for i, item in enumerate(ids):
-        check_identifier(item, f"ids[{i}]")
-    return list(dict.fromkeys(ids))
 
 
 def _notice_order(n: Notice) -> tuple[_dt.datetime, _dt.datetime, str]:
@@ -121,11 +95,12 @@ class MemoryStore:
             lives in one process) nor ``"skip_locked"``.
 
     >>> import keepword
-    >>> isinstance(MemoryStore(), keepword.store.Store)
+    >>> isinstance(MemoryStore(), keepword.ports.Store)
     True
     """
 
     capabilities: frozenset[str] = frozenset({"transactions"})
+    ports: frozenset[str] = PORTS
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -166,7 +141,7 @@ class MemoryStore:
     def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
         """Store a new commitment unless its tenant already has its external reference.
 
-        See :meth:`keepword.store.Store.add`.
+        See :meth:`keepword.ports.Store.add`.
         When the reference exists, the existing commitment is returned and the
         id is not checked (nothing is stored either way).
 
@@ -188,7 +163,7 @@ class MemoryStore:
         transaction, after checking that no id appears twice in the batch: an
         item whose reference an earlier item (or the store) already has maps
         to that one; any conflict stores nothing at all.
-        See :meth:`keepword.store.Store.add_many`.
+        See :meth:`keepword.ports.Store.add_many`.
 
         Raises:
             InvalidArgumentError: an item is not a ``Commitment`` or has ``version != 1``.
@@ -248,7 +223,7 @@ class MemoryStore:
         the stored version, then that the immutable fields (``id``,
         ``tenant``, ``made_at``, ``external_ref``) are unchanged and the
         history extends the stored one.
-        See :meth:`keepword.store.Store.update`.
+        See :meth:`keepword.ports.Store.update`.
 
         Raises:
             InvalidArgumentError: bad arguments, a rewritten history or a changed
@@ -366,7 +341,7 @@ class MemoryStore:
     ) -> tuple[str, list[Commitment]]:
         """Claim up to ``limit`` OPEN commitments due at ``now``, in ``(next_action_at, id)`` order.
 
-        See :meth:`keepword.store.Store.claim_due`.  Pops due entries off the
+        See :meth:`keepword.ports.Store.claim_due`.  Pops due entries off the
         tenant's heap (stale ones are dropped, held ones skipped and pushed
         back), so it costs O(due log n), not a scan.  Leases are judged by
         :func:`time.monotonic`.
@@ -376,8 +351,8 @@ class MemoryStore:
         """
         check_identifier(tenant, "tenant")
         now = to_utc(now, "now")
-        limit = _check_limit(limit)
-        seconds = _check_lease(lease)
+        limit = check_positive(limit, "limit")
+        seconds = check_lease(lease).total_seconds()
         check_identifier(worker, "worker")
         token = uuid.uuid4().hex
         with self._lock:
@@ -401,35 +376,12 @@ class MemoryStore:
             rows = self._rows[tenant] if taken else {}
             return token, [rows[id] for id in taken]
 
-    def fire(
-        self,
-        commitment: Commitment,
-        *,
-        expected_version: int,
-        notices: Sequence[Notice],
-        token: str,
-    ) -> Commitment:
-        """Insert ``notices`` (once per key) and store ``commitment``, all or nothing.
-
-        See :meth:`keepword.store.Store.fire`: :meth:`fire_many` of one.
-
-        Raises:
-            InvalidArgumentError: bad arguments (a notice of another tenant or
-                commitment included), or an update ``update`` would refuse.
-            NotFoundError: no such commitment in its tenant.
-            ConflictError: the version moved on, the claim is not ``token``'s,
-                or a new notice reuses a stored notice's id.
-        """
-        return fire_one(
-            self, commitment, expected_version=expected_version, notices=notices, token=token
-        )
-
     def fire_many(
         self, tenant: str, fires: Sequence[Fire], *, token: str
     ) -> list[Commitment | ConflictError | NotFoundError]:
         """Judge each fire as :meth:`fire` does; store the ones that pass, all together.
 
-        See :meth:`keepword.store.Store.fire_many`.  Checks per fire, in this
+        See :meth:`keepword.ports.Store.fire_many`.  Checks per fire, in this
         order: that the commitment exists, the stored version, that ``token``
         holds its claim (expired or not, as long as no one took it since),
         then what :meth:`update` checks.  Notices are stored pending.
@@ -501,7 +453,7 @@ class MemoryStore:
             InvalidArgumentError: a bad ``tenant``, ``ids`` or ``token``.
         """
         check_identifier(tenant, "tenant")
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
         check_identifier(token, "token")
         with self._lock:
             rows = self._rows.get(tenant, {})
@@ -550,7 +502,7 @@ class MemoryStore:
             InvalidArgumentError: a bad ``tenant`` or ``limit``.
         """
         check_identifier(tenant, "tenant")
-        limit = _check_limit(limit)
+        limit = check_positive(limit, "limit")
         with self._lock:
             found = self._deliverable(tenant, self._clock())
         return heapq.nsmallest(limit, found, key=_notice_order)
@@ -567,8 +519,8 @@ class MemoryStore:
             InvalidArgumentError: a bad ``tenant``, ``limit``, ``lease`` or ``worker``.
         """
         check_identifier(tenant, "tenant")
-        limit = _check_limit(limit)
-        seconds = _check_lease(lease)
+        limit = check_positive(limit, "limit")
+        seconds = check_lease(lease).total_seconds()
         check_identifier(worker, "worker")
         token = uuid.uuid4().hex
         with self._lock:
@@ -610,7 +562,7 @@ class MemoryStore:
             InvalidArgumentError: a bad ``tenant``, ``ids`` or ``token``.
         """
         check_identifier(tenant, "tenant")
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
         check_identifier(token, "token")
         with self._lock:
             held = self._held(tenant, wanted, token)
@@ -630,7 +582,7 @@ class MemoryStore:
             InvalidArgumentError: a bad ``tenant``, ``ids`` or ``token``.
         """
         check_identifier(tenant, "tenant")
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
         check_identifier(token, "token")
         with self._lock:
             held = self._held(tenant, wanted, token)

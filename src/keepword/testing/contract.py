@@ -1,4 +1,4 @@
-"""``StoreContract``: the pytest tests every :class:`~keepword.store.Store` must pass.
+"""``StoreContract``: the pytest tests every :class:`~keepword.ports.Store` must pass.
 
 Subclass it in a test module, give it a ``store`` fixture that yields a fresh,
 empty store for each test, and pytest runs every contract test against your
@@ -18,7 +18,7 @@ store:
 
 ``StoreContract`` itself is not collected (its name does not start with
 ``Test``), so importing it never runs anything twice.
-Each test pins down one sentence of a docstring in :mod:`keepword.store`:
+Each test pins down one sentence of a docstring in :mod:`keepword.ports`:
 byte-exact round trips of hostile strings, UTC instants with microseconds,
 versions and stale writes, append-only histories, tenant isolation,
 external-reference deduplication, all-or-nothing ``add_many``, the ``find``
@@ -72,7 +72,7 @@ from keepword.commitment import Commitment, Event, Status, promise, thaw_json
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.escalation import EscalationPolicy, Step, after_due, at_due, before_due
 from keepword.notice import Notice, NoticeState
-from keepword.store import CAPABILITIES, Fire, Query, Store
+from keepword.ports import CAPABILITIES, Fire, Query, Store, fire_one
 
 __all__ = [
     "CONTRACT_PROFILE",
@@ -254,7 +254,7 @@ def next_state(
     """``c`` changed by ``changes``, one version up, with ``events`` new ``event`` events appended.
 
     The store-level view of a transition: what a store must accept from
-    :meth:`~keepword.store.Store.update` with ``expected_version=c.version``.
+    :meth:`~keepword.ports.Store.update` with ``expected_version=c.version``.
 
     >>> c = make_commitment()
     >>> d = next_state(c, owner="bob", data={"owner": "bob"})
@@ -422,7 +422,7 @@ def _race(threads: int, work: Callable[[int], _T]) -> list[_T | BaseException]:
 
 
 class StoreContract:
-    """Every behaviour :mod:`keepword.store` promises, as pytest tests.
+    """Every behaviour :mod:`keepword.ports` promises, as pytest tests.
 
     Subclass it as ``TestSomethingStore`` and override the ``store`` fixture
     so that it yields a fresh, empty store (function scope) and closes it
@@ -443,7 +443,7 @@ class StoreContract:
     # ------------------------------------------------------------ the store itself
 
     def test_store_satisfies_the_protocol(self, store: Store) -> None:
-        """The store is a ``keepword.store.Store`` (it has every method)."""
+        """The store is a ``keepword.ports.Store`` (it has every method)."""
         assert isinstance(store, Store)
 
     def test_capabilities_are_a_frozenset_of_known_names(self, store: Store) -> None:
@@ -1450,7 +1450,7 @@ class StoreContract:
         token, (claimed,) = store.claim_due(tenant, now, limit=5, lease=self._LONG, worker="w")
         new, notices = self._escalate(claimed, now)
         assert len(notices) == 1
-        stored = store.fire(new, expected_version=c.version, notices=notices, token=token)
+        stored = fire_one(store, new, expected_version=c.version, notices=notices, token=token)
         assert_same_commitment(stored, new)
         assert_same_commitment(store.get(tenant, c.id), new)
         pending = store.pending_notices(tenant, limit=10)
@@ -1502,13 +1502,13 @@ class StoreContract:
         token, (claimed,) = store.claim_due(tenant, now, limit=5, lease=self._LONG, worker="w")
         new, notices = self._escalate(claimed, now)
         twice = [*notices, *(attrs.evolve(n, id=new_id(now), what="again") for n in notices)]
-        new = store.fire(new, expected_version=c.version, notices=twice, token=token)
+        new = fire_one(store, new, expected_version=c.version, notices=twice, token=token)
         assert [n.id for n in store.pending_notices(tenant, limit=10)] == [notices[0].id]
         later = T0 + _dt.timedelta(hours=5)
         token, (claimed,) = store.claim_due(tenant, later, limit=5, lease=self._LONG, worker="w")
         newer, more = self._escalate(claimed, later)
         retry = attrs.evolve(notices[0], id=new_id(later), fired_at=later)
-        store.fire(newer, expected_version=new.version, notices=[retry, *more], token=token)
+        fire_one(store, newer, expected_version=new.version, notices=[retry, *more], token=token)
         got = store.pending_notices(tenant, limit=10)
         assert [n.id for n in got] == [notices[0].id, *(n.id for n in more)]
         keys = [n.idempotency_key for n in got]
@@ -1523,7 +1523,7 @@ class StoreContract:
         moved = store.update(_c.reassign(c, now=now, owner="bob")[0], expected_version=1)
         new, notices = self._escalate(claimed, now)
         with pytest.raises(ConflictError) as info:
-            store.fire(new, expected_version=claimed.version, notices=notices, token=token)
+            fire_one(store, new, expected_version=claimed.version, notices=notices, token=token)
         assert (info.value.expected_version, info.value.actual_version) == (1, 2)
         assert_same_commitment(store.get(tenant, c.id), moved)
         assert store.pending_notices(tenant, limit=10) == []
@@ -1540,11 +1540,13 @@ class StoreContract:
         token, (theirs,) = store.claim_due(tenant, now, limit=5, lease=self._LONG, worker="w2")
         late, late_notices = self._escalate(mine, now)
         with pytest.raises(ConflictError):
-            store.fire(late, expected_version=c.version, notices=late_notices, token=stale_token)
+            fire_one(
+                store, late, expected_version=c.version, notices=late_notices, token=stale_token
+            )
         assert_same_commitment(store.get(tenant, c.id), c)
         assert store.pending_notices(tenant, limit=10) == []
         new, notices = self._escalate(theirs, now)
-        store.fire(new, expected_version=c.version, notices=notices, token=token)
+        fire_one(store, new, expected_version=c.version, notices=notices, token=token)
         assert [n.id for n in store.pending_notices(tenant, limit=10)] == [n.id for n in notices]
 
     def test_fire_without_the_claim_conflicts(self, store: Store) -> None:
@@ -1555,12 +1557,12 @@ class StoreContract:
         now = T0 + _dt.timedelta(hours=2)
         new, notices = self._escalate(c, now)
         with pytest.raises(ConflictError):
-            store.fire(new, expected_version=1, notices=notices, token=uuid.uuid4().hex)
+            fire_one(store, new, expected_version=1, notices=notices, token=uuid.uuid4().hex)
         token, claimed = store.claim_due(tenant, now, limit=1, lease=self._LONG, worker="w")
         other = d if claimed[0].id == c.id else c
         new, notices = self._escalate(other, now)
         with pytest.raises(ConflictError):
-            store.fire(new, expected_version=1, notices=notices, token=token)
+            fire_one(store, new, expected_version=1, notices=notices, token=token)
         assert_same_commitment(store.get(tenant, other.id), other)
         assert store.pending_notices(tenant, limit=10) == []
 
@@ -1576,17 +1578,17 @@ class StoreContract:
         rewritten = attrs.evolve(new, history=(forged, *new.history[1:]))
         for bad, expected in ((skipped, 1), (rewritten, 1), (new, 0)):
             with pytest.raises(InvalidArgumentError):
-                store.fire(bad, expected_version=expected, notices=notices, token=token)
+                fire_one(store, bad, expected_version=expected, notices=notices, token=token)
         assert_same_commitment(store.get(tenant, c.id), c)
         assert store.pending_notices(tenant, limit=10) == []
-        assert store.fire(new, expected_version=1, notices=notices, token=token) == new
+        assert fire_one(store, new, expected_version=1, notices=notices, token=token) == new
 
     def test_fire_of_a_missing_commitment_is_not_found(self, store: Store) -> None:
         """``fire`` of a commitment the tenant does not have raises ``NotFoundError``."""
         c = make_commitment(_tenant(), due_at=T0 + _dt.timedelta(hours=1), policy=LADDER)
         new, notices = self._escalate(c, T0 + _dt.timedelta(hours=2))
         with pytest.raises(NotFoundError):
-            store.fire(new, expected_version=1, notices=notices, token=uuid.uuid4().hex)
+            fire_one(store, new, expected_version=1, notices=notices, token=uuid.uuid4().hex)
         assert store.pending_notices(c.tenant, limit=10) == []
 
     def test_fire_refuses_another_tenants_notice(self, store: Store) -> None:
@@ -1598,7 +1600,7 @@ class StoreContract:
         new, notices = self._escalate(claimed, now)
         foreign = attrs.evolve(notices[0], id=new_id(now), tenant="tenant-z")
         with pytest.raises(InvalidArgumentError):
-            store.fire(new, expected_version=1, notices=[*notices, foreign], token=token)
+            fire_one(store, new, expected_version=1, notices=[*notices, foreign], token=token)
         assert_same_commitment(store.get(tenant, c.id), c)
         assert store.pending_notices(tenant, limit=10) == []
         assert store.pending_notices("tenant-z", limit=10) == []
@@ -1730,7 +1732,7 @@ class StoreContract:
         assert [c.id for c in claimed] == [early.id]
         assert store.next_action_at(tenant) == early.next_action_at  # claimed still counts
         new, notices = self._escalate(claimed[0], now)
-        store.fire(new, expected_version=1, notices=notices, token=token)
+        fire_one(store, new, expected_version=1, notices=notices, token=token)
         assert new.next_action_at is not None
         assert new.next_action_at > now
         assert store.next_action_at(tenant) == self._earliest(store, tenant)
@@ -1864,8 +1866,8 @@ class StoreContract:
             attrs.evolve(n, idempotency_key=m.idempotency_key)
             for n, m in zip(notices_b, notices_a, strict=True)
         )
-        store.fire(na, expected_version=a.version, notices=notices_a, token=ta)
-        store.fire(nb, expected_version=b.version, notices=notices_b, token=tb)
+        fire_one(store, na, expected_version=a.version, notices=notices_a, token=ta)
+        fire_one(store, nb, expected_version=b.version, notices=notices_b, token=tb)
         assert self._ids(store.pending_notices("tenant-a", limit=9)) == self._ids(notices_a)
         assert self._ids(store.pending_notices("tenant-b", limit=9)) == self._ids(notices_b)
 
@@ -1930,8 +1932,8 @@ class StoreContract:
         token, (claimed,) = store.claim_due(tenant, now, limit=5, lease=self._LONG, worker="w")
         new, notices = self._escalate(claimed, now)
         with pytest.raises(InvalidArgumentError) as info:
-            store.fire(new, expected_version=1, notices=notices, token=None)  # type: ignore[arg-type]
+            fire_one(store, new, expected_version=1, notices=notices, token=None)  # type: ignore[arg-type]
         assert info.value.argument == "token"
         assert_same_commitment(store.get(tenant, c.id), c)
         assert store.pending_notices(tenant, limit=10) == []
-        store.fire(new, expected_version=1, notices=notices, token=token)  # the claim held
+        fire_one(store, new, expected_version=1, notices=notices, token=token)  # the claim held

@@ -85,7 +85,7 @@ from keepword.escalation import (
     elapsed,
 )
 from keepword.notice import Notice
-from keepword.store import Query, Store
+from keepword.ports import Query, Store, fire_one
 from keepword.stores.memory import MemoryStore
 from keepword.testing.contract import notice_content
 
@@ -560,7 +560,9 @@ class StoreStateMachine(RuleBasedStateMachine):
             return
         fired = self.both(
             f"fire({c.id}, v{c.version}, {len(notices)} notice(s))",
-            lambda s: s.fire(new, expected_version=c.version, notices=notices, token=tokens[id(s)]),
+            lambda s: fire_one(
+                s, new, expected_version=c.version, notices=notices, token=tokens[id(s)]
+            ),
         )
         if fired is not None:
             self.stale.append(c)

@@ -76,7 +76,7 @@ class DialectTraits:
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """The :data:`keepword.store.CAPABILITIES` names these traits give a store."""
+        """The :data:`keepword.ports.CAPABILITIES` names these traits give a store."""
         caps = {"transactions"}
         if self.multiprocess:
             caps.add("multiprocess")

@@ -1,4 +1,4 @@
-"""``SqlStore``: the :class:`~keepword.store.Store` port on SQLite, PostgreSQL and MariaDB/MySQL.
+"""``SqlStore``: the :class:`~keepword.ports.Store` port on SQLite, PostgreSQL and MariaDB/MySQL.
 
 One transaction per call, through SQLAlchemy Core; every statement filters by
 tenant; no session state survives a call.
@@ -19,7 +19,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from keepword._instant import to_utc
-from keepword.commitment import Commitment, Event, Status, check_identifier
+from keepword._validate import check_identifier, check_ids, check_lease, check_positive
+from keepword.commitment import Commitment, Event, Status
 from keepword.errors import (
     ConflictError,
     InvalidArgumentError,
@@ -28,20 +29,20 @@ from keepword.errors import (
     StoreError,
 )
 from keepword.notice import Notice, NoticeState
-from keepword.store import (
+from keepword.ports import (
+    PORTS,
     Fire,
     Query,
     check_fires,
     check_new_commitment,
     check_query,
     check_write,
-    fire_one,
     version_conflict,
 )
 from keepword.stores.sql import _claimed, _dialect, _errors, _rows, _schema
 
 if TYPE_CHECKING:
-    from keepword.store import Store
+    from keepword.ports import Store
 
 __all__ = ["SqlStore"]
 
@@ -72,30 +73,6 @@ _PENDING, _CLAIMED, _ACKED = (
     NoticeState.CLAIMED.value,
     NoticeState.ACKED.value,
 )
-
-
-def _check_limit(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidArgumentError(f"must be an int, not {type(value).__name__}", argument="limit")
-    if value < 1:
-        raise InvalidArgumentError(f"must be > 0 (got {value})", argument="limit")
-    return value
-
-
-def _check_lease(value: Any) -> _dt.timedelta:
-    if not isinstance(value, _dt.timedelta):
-        raise InvalidArgumentError(
-            f"must be a datetime.timedelta, not {type(value).__name__}", argument="lease"
-        )
-    if value <= _dt.timedelta(0):
-        raise InvalidArgumentError(f"must be > 0 (got {value})", argument="lease")
-    return value
-
-
-def _check_ids(value: Any) -> list[str]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise InvalidArgumentError("must be a sequence of ids", argument="ids")
-    return [check_identifier(i, f"ids[{n}]") for n, i in enumerate(value)]
 
 
 def _check_token(value: Any) -> str:
@@ -228,7 +205,7 @@ def _make_engine(url: str | sa.URL) -> Engine:
 class SqlStore:
     """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
 
-    Implements :class:`keepword.store.Store`; each method's contract is there.
+    Implements :class:`keepword.ports.Store`; each method's contract is there.
     Every call runs in one transaction of its own and is retried as a whole
     when the database reports a lock, a deadlock or a serialization failure;
     driver errors never reach the caller raw.
@@ -255,7 +232,7 @@ class SqlStore:
     >>> import keepword
     >>> store = SqlStore("sqlite://", table_prefix="demo_")
     >>> store.create_schema()
-    >>> store.count("shop-7", keepword.store.Query())
+    >>> store.count("shop-7", keepword.ports.Query())
     0
     >>> store.close()
     """
@@ -300,7 +277,8 @@ class SqlStore:
         self._claimed = _claimed.ClaimedRows()
         self._fire_stmts: dict[tuple[str, ...], sa.Update] = {}
         self.capabilities: frozenset[str] = _dialect.traits_for(self._engine).capabilities
-        """What this store can do (see :data:`keepword.store.CAPABILITIES`).
+        self.ports: frozenset[str] = PORTS
+        """What this store can do (see :data:`keepword.ports.CAPABILITIES`).
 
         ``transactions``; ``multiprocess`` unless the database is in-memory
         SQLite; ``skip_locked`` on PostgreSQL and MariaDB/MySQL.  For
@@ -550,7 +528,7 @@ class SqlStore:
     def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
         """Store a new commitment unless its tenant already has its external reference.
 
-        See :meth:`keepword.store.Store.add`.  Race-safe: when concurrent
+        See :meth:`keepword.ports.Store.add`.  Race-safe: when concurrent
         adds of one reference collide on the unique key, the losers read and
         return the winner's commitment.
 
@@ -589,7 +567,7 @@ class SqlStore:
 
         One existence query per tenant for the references, then one
         multi-row insert for the commitments and one for their events.
-        See :meth:`keepword.store.Store.add_many`.
+        See :meth:`keepword.ports.Store.add_many`.
 
         Raises:
             InvalidArgumentError: an item is not a ``Commitment`` or has ``version != 1``.
@@ -674,7 +652,7 @@ class SqlStore:
         (:class:`NotFoundError`, :class:`ConflictError` or a changed
         immutable field).  Then the stored history is compared with the new
         one and only the new events are inserted, in the same transaction.
-        See :meth:`keepword.store.Store.update`.
+        See :meth:`keepword.ports.Store.update`.
 
         Raises:
             InvalidArgumentError: bad arguments, a rewritten history or a changed
@@ -834,7 +812,7 @@ class SqlStore:
         """The tenant's commitments matching ``query``, ordered and limited in SQL.
 
         Loads the events of all result rows in one more query (per 500 rows).
-        See :meth:`keepword.store.Store.find`.
+        See :meth:`keepword.ports.Store.find`.
 
         Raises:
             InvalidArgumentError: ``tenant`` is not an identifier or ``query`` not a Query.
@@ -939,15 +917,15 @@ class SqlStore:
         FOR UPDATE SKIP LOCKED`` (PostgreSQL, MariaDB 10.6+; SQLite holds its
         write lock from ``BEGIN IMMEDIATE``), then mark those rows claimed by a
         fresh token until ``db_now + lease``.  Served by the index
-        ``(tenant, next_action_at, id)``.  See :meth:`keepword.store.Store.claim_due`.
+        ``(tenant, next_action_at, id)``.  See :meth:`keepword.ports.Store.claim_due`.
 
         Raises:
             InvalidArgumentError: a bad tenant, ``now``, ``limit``, ``lease`` or ``worker``.
         """
         check_identifier(tenant, "tenant")
         at = to_utc(now, "now")
-        n = _check_limit(limit)
-        length = _check_lease(lease)
+        n = check_positive(limit, "limit")
+        length = check_lease(lease)
         token = _new_token(check_identifier(worker, "worker"))
         due, mark = self._claim_stmts
 
@@ -969,28 +947,6 @@ class SqlStore:
         self._claimed.remember(token, claimed)
         return token, claimed
 
-    def fire(
-        self,
-        commitment: Commitment,
-        *,
-        expected_version: int,
-        notices: Sequence[Notice],
-        token: str,
-    ) -> Commitment:
-        """Write a tick's result for one claimed commitment, all or nothing.
-
-        :meth:`fire_many` of one.  See :meth:`keepword.store.Store.fire`.
-
-        Raises:
-            InvalidArgumentError: bad arguments (a notice of another commitment
-                or tenant included); nothing is written.
-            ConflictError: the version moved on or the claim was lost.
-            NotFoundError: no such commitment in ``commitment.tenant``.
-        """
-        return fire_one(
-            self, commitment, expected_version=expected_version, notices=notices, token=token
-        )
-
     def fire_many(
         self, tenant: str, fires: Sequence[Fire], *, token: str
     ) -> list[Commitment | ConflictError | NotFoundError]:
@@ -1005,7 +961,7 @@ class SqlStore:
         notices inserted with do-nothing on a conflict of ``(tenant,
         idempotency_key)``, and the new events.  The unique key, not the
         claim, is what makes each notice exactly once.  See
-        :meth:`keepword.store.Store.fire_many`.
+        :meth:`keepword.ports.Store.fire_many`.
 
         When every fire's commitment is the one this store's :meth:`claim_due`
         loaded at the fire's expected version, the ``UPDATE`` sets only the
@@ -1188,7 +1144,7 @@ class SqlStore:
         Claims another token holds are left alone.
         """
         check_identifier(tenant, "tenant")
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
         claim = _check_token(token)
         if not wanted:
             self._check_open()
@@ -1258,10 +1214,10 @@ class SqlStore:
         """Notices not yet acknowledged and not under a live claim (by the database clock).
 
         Oldest first (``fired_at``, ``scheduled_at``, id); claims nothing.
-        See :meth:`keepword.store.Store.pending_notices`.
+        See :meth:`keepword.ports.Store.pending_notices`.
         """
         check_identifier(tenant, "tenant")
-        count = _check_limit(limit)
+        count = check_positive(limit, "limit")
 
         def read(conn: Connection) -> list[Notice]:
             stmt = self._deliverable(tenant, _dialect.db_now(conn)).limit(count)
@@ -1276,11 +1232,11 @@ class SqlStore:
 
         ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE ... SET state =
         'claimed'`` in one write transaction (SQLite: ``BEGIN IMMEDIATE``).
-        See :meth:`keepword.store.Store.claim_notices`.
+        See :meth:`keepword.ports.Store.claim_notices`.
         """
         check_identifier(tenant, "tenant")
-        count = _check_limit(limit)
-        length = _check_lease(lease)
+        count = check_positive(limit, "limit")
+        length = check_lease(lease)
         token = _new_token(check_identifier(worker, "worker"))
         n = self._n
 
@@ -1329,7 +1285,7 @@ class SqlStore:
         self, operation: str, tenant: str, ids: Sequence[str], token: str, ack: bool
     ) -> int:
         check_identifier(tenant, "tenant")
-        wanted = _check_ids(ids)
+        wanted = check_ids(ids)
         claim = _check_token(token)
         if not wanted:
             self._check_open()
@@ -1361,7 +1317,7 @@ class SqlStore:
     def ack_notices(self, tenant: str, ids: Sequence[str], token: str) -> int:
         """Mark delivered the notices in ``ids`` that ``token`` still holds; returns how many.
 
-        See :meth:`keepword.store.Store.ack_notices`.
+        See :meth:`keepword.ports.Store.ack_notices`.
         """
         return self._settle("ack_notices", tenant, ids, token, ack=True)
 

@@ -1,7 +1,20 @@
-"""The storage port: what keepword needs from a database, method by method.
+"""The storage ports: what keepword needs from a database, method by method.
 
-:class:`Store` is a :class:`typing.Protocol`; each method's docstring is its
-contract, and ``keepword.testing.StoreContract`` checks it.
+Storage is a few narrow :class:`typing.Protocol` ports; each method's
+docstring is its contract, and ``keepword.testing`` checks it:
+
+- :class:`CommitmentRepository` (``"commitments"``): add, get, update, find.
+- :class:`TickQueue` (``"tick_queue"``): claim due commitments, write what
+  fired, release.
+- :class:`Outbox` (``"outbox"``): the notices a tick fired, claimed and
+  acknowledged by the host's deliverer.
+
+:class:`Store` is a store that has them all; ``Tracker(store, ...)`` takes any
+store with at least the commitment repository, and a call that needs a port
+the store does not declare raises :class:`~keepword.errors.MissingPortError`
+naming it.  A store declares what it implements in ``ports`` (a subset of
+:data:`PORTS`) and what its backend can do in ``capabilities`` (a subset of
+:data:`CAPABILITIES`); the kit checks exactly the declared ports.
 ``MemoryStore`` is the reference implementation, ``SqlStore`` the shipped
 database one; integrators may write others.
 
@@ -10,7 +23,11 @@ Rules every method follows:
 - The tenant is always an explicit argument (or the commitment's own
   ``tenant``); nothing reads or changes another tenant's rows, and another
   tenant's ids are simply not found.
-- Stores never read the clock; every instant they need is passed in.
+- Deadlines and due steps are compared with the ``now`` the caller passes in:
+  a store never decides what is due by its own clock.  Leases alone (how long
+  a claim holds) are judged by the store's clock, the database's in a SQL
+  store, so that workers on machines whose clocks disagree never steal each
+  other's live claims.
 - Every write is atomic: it happens completely or not at all, and a method
   that raises has written nothing.
 - Values come back equal to what went in (byte-exact strings, microsecond
@@ -28,21 +45,29 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import attrs
 
 from keepword._instant import to_utc
-from keepword.commitment import Commitment, Status, check_identifier
-from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
+from keepword._validate import check_identifier, check_positive
+from keepword._validate import optional_identifier as _optional_identifier
+from keepword.commitment import Commitment, Status
+from keepword.errors import ConflictError, InvalidArgumentError, MissingPortError, NotFoundError
 from keepword.notice import Notice
 
 __all__ = [
     "CAPABILITIES",
+    "PORTS",
+    "CommitmentRepository",
     "Fire",
+    "Outbox",
     "Query",
     "Store",
+    "TickQueue",
     "check_commitment",
     "check_fires",
     "check_new_commitment",
     "check_query",
     "check_write",
+    "declared_ports",
     "fire_one",
+    "require_port",
     "version_conflict",
 ]
 
@@ -54,12 +79,15 @@ CAPABILITIES = frozenset({"transactions", "multiprocess", "skip_locked"})
 - ``"skip_locked"``: claiming due work uses ``FOR UPDATE SKIP LOCKED``.
 """
 
+PORTS = frozenset({"commitments", "tick_queue", "outbox"})
+"""Port names a store may declare in its ``ports`` attribute.
+
+- ``"commitments"``: :class:`CommitmentRepository` (every store has it).
+- ``"tick_queue"``: :class:`TickQueue`, which ``Tracker.tick`` needs.
+- ``"outbox"``: :class:`Outbox`, which the tracker's notice methods need.
+"""
+
 Order = Literal["due_at", "made_at"]
-
-
-def _optional_identifier(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        check_identifier(value, attribute.name)
 
 
 def _to_statuses(value: Any) -> frozenset[Status] | None:
@@ -96,12 +124,8 @@ def _due_before(value: Any) -> _dt.datetime | None:
 
 
 def _check_limit(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidArgumentError(f"must be an int, not {type(value).__name__}", argument="limit")
-    if value <= 0:
-        raise InvalidArgumentError(f"must be positive (got {value})", argument="limit")
+    if value is not None:
+        check_positive(value, "limit")
 
 
 def _check_order(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -142,7 +166,7 @@ class Query:
     (['open'], 'due_at')
     >>> Query(limit=0)
     Traceback (most recent call last):
-    keepword.errors.InvalidArgumentError: limit: must be positive (got 0)
+    keepword.errors.InvalidArgumentError: limit: must be > 0 (got 0)
     """
 
     customer: str | None = attrs.field(default=None, validator=_optional_identifier)
@@ -246,15 +270,19 @@ class Fire:
 
 
 @runtime_checkable
-class Store(Protocol):
-    """The storage port keepword's :class:`~keepword.Tracker` runs on.
+class CommitmentRepository(Protocol):
+    """The commitment repository: every store has it.
 
     Attributes:
-        capabilities: what this store can do, a subset of :data:`CAPABILITIES`
-            (e.g. ``frozenset({"transactions", "multiprocess"})``).  Tests and
-            the tracker branch on these, never on the store's class.
+        ports: the ports this store implements, a subset of :data:`PORTS`
+            that includes ``"commitments"``.
+        capabilities: what its backend can do, a subset of
+            :data:`CAPABILITIES` (e.g. ``frozenset({"transactions",
+            "multiprocess"})``).  The kit and the tracker branch on these,
+            never on the store's class.
     """
 
+    ports: frozenset[str]
     capabilities: frozenset[str]
 
     def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
@@ -356,7 +384,13 @@ class Store(Protocol):
         """
         ...
 
-    # ------------------------------------------------------------------ the tick
+
+@runtime_checkable
+class TickQueue(Protocol):
+    """The tick queue: claim the commitments whose next step is due, write what fired.
+
+    Declared as ``"tick_queue"`` in a store's ``ports``.
+    """
 
     def claim_due(
         self, tenant: str, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
@@ -365,8 +399,12 @@ class Store(Protocol):
 
         Atomically picks OPEN commitments with ``next_action_at <= now`` whose
         claim is free or has expired, ordered by ``next_action_at`` then id,
-        and marks them claimed by a fresh token until the store's own clock
-        (the database's, never the caller's) plus ``lease``.  Rows another
+        and marks them claimed by a fresh token.  What is due is judged by
+        ``now`` alone, never by the store's clock.  The lease alone is judged
+        by the store's clock (the database's in a SQL store; an injectable
+        clock in ``MemoryStore``): the claim holds until that clock reads its
+        claim time plus ``lease``, and an expired claim is one that clock says
+        has run out.  Rows another
         worker holds are skipped, not waited for (``FOR UPDATE SKIP LOCKED``
         where the database has it; SQLite takes its write lock up front with
         ``BEGIN IMMEDIATE``).  An expired claim is taken by this same query:
@@ -387,42 +425,20 @@ class Store(Protocol):
         """
         ...
 
-    def fire(
-        self,
-        commitment: Commitment,
-        *,
-        expected_version: int,
-        notices: Sequence[Notice],
-        token: str,
-    ) -> Commitment:
-        """Write a tick's result for one claimed commitment, all or nothing.
-
-        In one transaction: insert ``notices``, skipping any whose
-        ``(tenant, idempotency_key)`` is already stored (a unique constraint,
-        not a lock, is what makes each notice exactly once); then apply the
-        commitment's new state exactly as :meth:`update` does and release its
-        claim, only if the stored version is ``expected_version`` and the
-        claim is still held by ``token``.
-
-        Returns:
-            The stored commitment.
-
-        Raises:
-            ConflictError: the version moved on or the claim was lost (its
-                lease expired and another worker took it); nothing is written,
-                no notice either.
-            NotFoundError: no such commitment in the tenant.
-        """
-        ...
-
     def fire_many(
         self, tenant: str, fires: Sequence[Fire], *, token: str
     ) -> list[Commitment | ConflictError | NotFoundError]:
         """Write a tick's results for many claimed commitments in one transaction.
 
-        Each :class:`Fire` is judged alone, exactly as :meth:`fire` judges
-        one; the ones that pass are written together, all or nothing.  A
-        tick writes a whole claimed batch this way, so its cost is a few
+        Each :class:`Fire` is judged alone: it passes only if the stored
+        version is its ``expected_version`` and the claim is still held by
+        ``token``.  For each fire that passes, its notices are inserted,
+        skipping any whose ``(tenant, idempotency_key)`` is already stored (a
+        unique constraint, not a lock, is what makes each notice exactly
+        once), the commitment's new state is applied exactly as
+        :meth:`CommitmentRepository.update` applies it, and its claim is
+        released.  The fires that pass are written together, all or nothing.
+        A tick writes a whole claimed batch this way, so its cost is a few
         statements per batch, not per commitment.
 
         Args:
@@ -431,15 +447,16 @@ class Store(Protocol):
             token: the claim token :meth:`claim_due` returned.
 
         Returns:
-            One entry per fire, in order: the stored commitment, or the
-            :class:`ConflictError` or :class:`NotFoundError` that :meth:`fire`
-            would have raised for it (that fire wrote nothing, not even a
-            notice).
+            One entry per fire, in order: the stored commitment; or a
+            :class:`ConflictError` when its version moved on or its claim was
+            lost (the lease expired and another worker took it), or a
+            :class:`NotFoundError` when the tenant has no such commitment
+            (that fire wrote nothing, not even a notice).
 
         Raises:
             InvalidArgumentError: not a sequence of :class:`Fire`, a fire of
                 another tenant, one commitment twice, or a fire that
-                :meth:`update` would refuse (a rewritten history, a changed
+                :meth:`CommitmentRepository.update` would refuse (a rewritten history, a changed
                 immutable field); nothing is written.
             ConflictError: a new notice reuses a stored notice's id (ids are
                 fresh, so this is a caller's bug); nothing is written.
@@ -458,7 +475,13 @@ class Store(Protocol):
         """
         ...
 
-    # ------------------------------------------------------------------ the outbox
+
+@runtime_checkable
+class Outbox(Protocol):
+    """The transactional outbox: notices fired by the tick, delivered at least once.
+
+    Declared as ``"outbox"`` in a store's ``ports``.
+    """
 
     def pending_notices(self, tenant: str, *, limit: int) -> list[Notice]:
         """Notices not yet acknowledged and not under a live claim, oldest first.
@@ -498,6 +521,36 @@ class Store(Protocol):
     def release_notices(self, tenant: str, ids: Sequence[str], token: str) -> int:
         """Return claimed notices to pending at once; returns how many were released."""
         ...
+
+
+@runtime_checkable
+class Store(CommitmentRepository, TickQueue, Outbox, Protocol):
+    """A store that has every port: what ``MemoryStore`` and ``SqlStore`` are."""
+
+
+def declared_ports(store: object) -> frozenset[str]:
+    """The ports ``store`` declares (its ``ports`` attribute), or none at all.
+
+    >>> from keepword.stores.memory import MemoryStore
+    >>> sorted(declared_ports(MemoryStore()))
+    ['commitments', 'outbox', 'tick_queue']
+    >>> declared_ports(object())
+    frozenset()
+    """
+    ports = getattr(store, "ports", None)
+    return frozenset(ports) if isinstance(ports, (set, frozenset, tuple, list)) else frozenset()
+
+
+def require_port(store: object, port: str, action: str) -> None:
+    """Raise :class:`MissingPortError` unless ``store`` declares ``port``.
+
+    Args:
+        store: the store about to be used.
+        port: one of :data:`PORTS`.
+        action: what needs it, for the message (``"tick"``).
+    """
+    if port not in declared_ports(store):
+        raise MissingPortError(port, action)
 
 
 # --------------------------------------------------------------------------- for store authors
@@ -598,7 +651,7 @@ def fire_one(
     notices: Sequence[Notice],
     token: str,
 ) -> Commitment:
-    """:meth:`Store.fire` in terms of :meth:`Store.fire_many`, for store authors.
+    """Fire one claimed commitment through :meth:`TickQueue.fire_many`, for tests and tools.
 
     Builds the :class:`Fire` (so bad arguments raise here, naming them),
     fires it alone, and returns the stored commitment or raises the error it met.
