@@ -56,6 +56,7 @@ __all__ = [
     "check_identifier",
     "check_text",
     "commitment_from_storage",
+    "deadline_as_set",
     "escalate",
     "event_from_storage",
     "fail",
@@ -1367,6 +1368,19 @@ def _anchor(c: Commitment) -> Event:
     raise AssertionError("a history starts with 'promised'")  # pragma: no cover
 
 
+def deadline_as_set(c: Commitment, calendar: BusinessCalendar) -> tuple[Event, _dt.datetime]:
+    """The event that last set ``c``'s deadline, and the deadline it set on ``calendar``.
+
+    The event is the promise or the last renegotiation; the deadline is its
+    spec resolved from that event's instant (an explicit instant stays as it
+    was), before any pause moved it.
+    """
+    anchor = _anchor(c)
+    if c.spec is not None:
+        return anchor, to_utc(calendar.resolve(anchor.at, Within.parse(c.spec)), "due")
+    return anchor, _instant(anchor.data["due_at"])
+
+
 def recompute_due(c: Commitment, calendar: BusinessCalendar) -> _dt.datetime:
     """The deadline ``c`` would have had on ``calendar``.
 
@@ -1374,11 +1388,7 @@ def recompute_due(c: Commitment, calendar: BusinessCalendar) -> _dt.datetime:
     the last renegotiation; an explicit instant stays as it was), then every
     completed pause since is added again, measured on ``calendar``.
     """
-    anchor = _anchor(c)
-    if c.spec is not None:
-        due = to_utc(calendar.resolve(anchor.at, Within.parse(c.spec)), "due")
-    else:
-        due = _instant(anchor.data["due_at"])
+    anchor, due = deadline_as_set(c, calendar)
     for event in c.history[anchor.seq :]:
         if event.kind == "resumed":
             paused_at = _instant(event.data["paused_at"])

@@ -1,0 +1,150 @@
+"""Ticking: fire every escalation step whose time has come, in order, exactly once.
+
+One tick claims due commitments in batches (other workers skip them),
+decides each with the pure :func:`keepword.commitment.escalate`, writes each
+batch's results with their notices in one transaction, and releases what it
+did not fire.  A notice's idempotency key is unique in the store, so ticking
+twice, from many processes, or again after a crash never writes a notice
+twice.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+import attrs
+
+from keepword import commitment as _c
+from keepword._ids import new_id
+from keepword.commitment import Commitment
+from keepword.errors import ConflictError
+from keepword.notice import Notice
+from keepword.ports import Fire, TickQueue
+from keepword.services._context import Context
+
+__all__ = ["BATCH", "TickReport", "next_wakeup", "tick"]
+
+BATCH = 100
+"""How many commitments one claim takes at most."""
+
+
+@attrs.frozen(kw_only=True)
+class TickReport:
+    """What one :meth:`Tracker.tick` did.
+
+    Attributes:
+        at: the tick's instant.
+        notices: the notices it wrote, in the order they fired.
+        commitments: how many due commitments it looked at.
+        breaches: how many deadlines it recorded as broken.
+        conflicts: how many writes lost a race (the next tick retries them).
+        more: due work remains (``limit`` was reached): tick again.
+    """
+
+    at: _dt.datetime
+    notices: tuple[Notice, ...]
+    commitments: int
+    breaches: int
+    conflicts: int
+    more: bool
+
+    @property
+    def fired(self) -> int:
+        """How many notices this tick wrote."""
+        return len(self.notices)
+
+    @property
+    def late(self) -> int:
+        """How many notices fired late (missed ticks catching up)."""
+        return sum(1 for n in self.notices if n.late)
+
+
+@attrs.define
+class _Tally:
+    """What a tick has done so far."""
+
+    notices: list[Notice] = attrs.Factory(list)
+    processed: int = 0
+    breaches: int = 0
+    conflicts: int = 0
+    seen: set[str] = attrs.Factory(set)
+
+
+def tick(ctx: Context, at: _dt.datetime, limit: int) -> TickReport:
+    """Fire what is due at ``at`` for up to ``limit`` commitments (see the module docstring).
+
+    Raises:
+        MissingPortError: the store has no tick queue.
+    """
+    queue = ctx.tick_queue("tick")
+    tally = _Tally()
+    while tally.processed < limit:
+        token, claimed = queue.claim_due(
+            ctx.tenant,
+            at,
+            limit=min(limit - tally.processed, BATCH),
+            lease=ctx.lease,
+            worker=ctx.worker,
+        )
+        fresh = [c for c in claimed if c.id not in tally.seen]
+        if not fresh:
+            if claimed:
+                queue.release(ctx.tenant, [c.id for c in claimed], token)
+            break
+        _fire_batch(ctx, queue, at, fresh, token, tally)
+    more = False
+    if tally.processed >= limit:  # stopped at the limit: is due work left?
+        wake = queue.next_action_at(ctx.tenant)
+        more = wake is not None and wake <= at
+    return TickReport(
+        at=at,
+        notices=tuple(tally.notices),
+        commitments=tally.processed,
+        breaches=tally.breaches,
+        conflicts=tally.conflicts,
+        more=more,
+    )
+
+
+def _fire_batch(
+    ctx: Context,
+    queue: TickQueue,
+    at: _dt.datetime,
+    batch: list[Commitment],
+    token: str,
+    tally: _Tally,
+) -> None:
+    """Escalate one claimed batch, write what fired, release the rest."""
+    idle: list[str] = []
+    fires: list[Fire] = []
+    breached: list[int] = []
+    for c in batch:
+        tally.seen.add(c.id)
+        tally.processed += 1
+        new, events, notices = _c.escalate(
+            c, now=at, new_id=lambda: new_id(at), late_after=ctx.late_after
+        )
+        if not events:
+            idle.append(c.id)
+            continue
+        fires.append(Fire(new, c.version, notices))
+        breached.append(sum(1 for e in events if e.kind == "breached"))
+    outcomes: list[object]
+    try:
+        outcomes = list(queue.fire_many(ctx.tenant, fires, token=token))
+    except ConflictError:  # e.g. a reused notice id: the whole batch wrote nothing
+        outcomes = [None] * len(fires)
+    for fire, outcome, breaches in zip(fires, outcomes, breached, strict=True):
+        if isinstance(outcome, Commitment):
+            tally.breaches += breaches
+            tally.notices.extend(fire.notices)
+        else:  # the version moved on or another worker took the claim
+            tally.conflicts += 1
+            idle.append(fire.commitment.id)
+    if idle:
+        queue.release(ctx.tenant, idle, token)
+
+
+def next_wakeup(ctx: Context) -> _dt.datetime | None:
+    """When the next step is due anywhere in the tenant (``None``: nothing scheduled)."""
+    return ctx.tick_queue("next_wakeup").next_action_at(ctx.tenant)
