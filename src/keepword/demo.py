@@ -107,90 +107,111 @@ def simulate(
         seed: the random seed (the run is deterministic for a seed).
         start: the first instant (default 2026-09-01 08:00 in New York).
     """
-    rng = random.Random(seed)
-    zone = SHOP_CALENDAR.zone
-    begin = start or _dt.datetime(2026, 9, 1, 8, 0, tzinfo=zone)
+    begin = start or _dt.datetime(2026, 9, 1, 8, 0, tzinfo=SHOP_CALENDAR.zone)
     clock = FrozenClock(begin)
-    tracker = tracker_factory(clock)
-    customers = [f"acct-{n:02d}" for n in range(1, 41)]
-    owner_of = {c: STAFF[i % len(STAFF)] for i, c in enumerate(customers)}
-    timeline: list[tuple[_dt.datetime, str]] = []
-    notices: list[Notice] = []
-    # what the staff will do with each open promise, and when
-    plans: dict[str, tuple[_dt.datetime, str]] = {}
-    example = ""
-    serial = 0
-
-    def note(text: str) -> None:
-        timeline.append((clock.now(), text))
-
+    shop = _Shop(tracker_factory(clock), clock, random.Random(seed))
     for _hour in range(days * 24):
         now = clock.now()
         if SHOP_CALENDAR.is_open(now):
-            for kind, what, spec, chance in _ARRIVALS:
-                if rng.random() >= chance:
-                    continue
-                serial += 1
-                customer = rng.choice(customers)
-                c = tracker.promise(
-                    customer=customer,
-                    owner=owner_of[customer],
-                    kind=kind,
-                    what=what,
-                    due=spec,
-                    external_ref=f"{kind}-{serial:05d}",
-                    waiting_for="sku:FIG-1" if kind == "backorder" else None,
-                )
-                if not example and kind == "reply":
-                    example = tracker.explain(c)
-                plans[c.id] = _plan(rng, c, now)
-        staff_at_work = SHOP_CALENDAR.is_open(now)
-        for cid, (when, action) in sorted(plans.items(), key=lambda item: item[1][0]):
-            if when > now or not (staff_at_work or action == "cancel"):
-                continue
-            del plans[cid]
-            c = tracker.get(cid)
-            if c.status.is_final:
-                continue
-            if action == "keep":
-                c = tracker.keep(c)
-                if c.lateness:
-                    note(f"{c.owner} kept {c.kind} {c.external_ref} for {c.customer} late")
-            elif action == "fail":
-                tracker.fail(c, reason="supplier cannot deliver")
-                note(f"{c.owner} could not keep {c.kind} {c.external_ref}: promise broken")
-            elif action == "cancel":
-                tracker.cancel(c, reason="customer withdrew the order")
-            elif action == "renegotiate":
-                c = tracker.renegotiate(
-                    c, due=within(business_days=2), reason="customer agreed a new date"
-                )
-                note(f"{c.owner} renegotiated {c.external_ref} with {c.customer}")
-                plans[cid] = (now + _dt.timedelta(hours=rng.randint(4, 30)), "keep")
-            elif action == "pause":
-                tracker.pause(c, reason="waiting for the customer's answer")
-                plans[cid] = (now + _dt.timedelta(hours=rng.randint(2, 48)), "resume")
-            elif action == "resume":
-                c = tracker.resume(c)
-                plans[cid] = (now + _dt.timedelta(hours=rng.randint(1, 12)), "keep")
-        for notice in tracker.tick().notices:
-            if notice.breach:
-                note(
-                    f"escalated {notice.kind} {notice.customer} to {notice.recipient}"
-                    f" ({notice.action}, step {notice.step_index + 1})"
-                )
-            notices.append(notice)
+            shop.take_orders(now)
+        shop.work(now, staff_at_work=SHOP_CALENDAR.is_open(now))
+        shop.tick()
         clock.advance(hours=1)
-    commitments = tuple(tracker.find())
-    delivered = tracker.dispatch(lambda notice: None, limit=len(notices) + 1).delivered
+    commitments = tuple(shop.tracker.find())
+    delivered = shop.tracker.dispatch(lambda notice: None, limit=len(shop.notices) + 1).delivered
     return DemoResult(
         days=days,
         commitments=commitments,
-        timeline=tuple(timeline),
-        example=example,
-        notices=tuple(notices),
+        timeline=tuple(shop.timeline),
+        example=shop.example,
+        notices=tuple(shop.notices),
         delivered=delivered,
     )
+
+
+class _Shop:
+    """The simulated shop's state: its tracker, its customers and what staff plan to do."""
+
+    def __init__(self, tracker: Any, clock: FrozenClock, rng: random.Random):
+        self.tracker = tracker
+        self.clock = clock
+        self.rng = rng
+        self.customers = [f"acct-{n:02d}" for n in range(1, 41)]
+        self.owner_of = {c: STAFF[i % len(STAFF)] for i, c in enumerate(self.customers)}
+        self.timeline: list[tuple[_dt.datetime, str]] = []
+        self.notices: list[Notice] = []
+        # what the staff will do with each open promise, and when
+        self.plans: dict[str, tuple[_dt.datetime, str]] = {}
+        self.example = ""
+        self.serial = 0
+
+    def note(self, text: str) -> None:
+        self.timeline.append((self.clock.now(), text))
+
+    def take_orders(self, now: _dt.datetime) -> None:
+        """This hour's new promises: replies, shipments, backorders, callbacks."""
+        for kind, what, spec, chance in _ARRIVALS:
+            if self.rng.random() >= chance:
+                continue
+            self.serial += 1
+            customer = self.rng.choice(self.customers)
+            c = self.tracker.promise(
+                customer=customer,
+                owner=self.owner_of[customer],
+                kind=kind,
+                what=what,
+                due=spec,
+                external_ref=f"{kind}-{self.serial:05d}",
+                waiting_for="sku:FIG-1" if kind == "backorder" else None,
+            )
+            if not self.example and kind == "reply":
+                self.example = self.tracker.explain(c)
+            self.plans[c.id] = _plan(self.rng, c, now)
+
+    def work(self, now: _dt.datetime, *, staff_at_work: bool) -> None:
+        """Carry out every plan that has come due (customers cancel at any hour)."""
+        for cid, (when, action) in sorted(self.plans.items(), key=lambda item: item[1][0]):
+            if when > now or not (staff_at_work or action == "cancel"):
+                continue
+            del self.plans[cid]
+            c = self.tracker.get(cid)
+            if not c.status.is_final:
+                self.act(now, c, action)
+
+    def act(self, now: _dt.datetime, c: Commitment, action: str) -> None:
+        """Do one planned thing to an open promise, and plan what follows."""
+        rng, tracker = self.rng, self.tracker
+        if action == "keep":
+            c = tracker.keep(c)
+            if c.lateness:
+                self.note(f"{c.owner} kept {c.kind} {c.external_ref} for {c.customer} late")
+        elif action == "fail":
+            tracker.fail(c, reason="supplier cannot deliver")
+            self.note(f"{c.owner} could not keep {c.kind} {c.external_ref}: promise broken")
+        elif action == "cancel":
+            tracker.cancel(c, reason="customer withdrew the order")
+        elif action == "renegotiate":
+            c = tracker.renegotiate(
+                c, due=within(business_days=2), reason="customer agreed a new date"
+            )
+            self.note(f"{c.owner} renegotiated {c.external_ref} with {c.customer}")
+            self.plans[c.id] = (now + _dt.timedelta(hours=rng.randint(4, 30)), "keep")
+        elif action == "pause":
+            tracker.pause(c, reason="waiting for the customer's answer")
+            self.plans[c.id] = (now + _dt.timedelta(hours=rng.randint(2, 48)), "resume")
+        elif action == "resume":
+            tracker.resume(c)
+            self.plans[c.id] = (now + _dt.timedelta(hours=rng.randint(1, 12)), "keep")
+
+    def tick(self) -> None:
+        """Fire what is due and note the escalations on the timeline."""
+        for notice in self.tracker.tick().notices:
+            if notice.breach:
+                self.note(
+                    f"escalated {notice.kind} {notice.customer} to {notice.recipient}"
+                    f" ({notice.action}, step {notice.step_index + 1})"
+                )
+            self.notices.append(notice)
 
 
 def _plan(rng: random.Random, c: Commitment, now: _dt.datetime) -> tuple[_dt.datetime, str]:
