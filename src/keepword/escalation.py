@@ -51,7 +51,6 @@ __all__ = [
 #: What a step does besides notifying its recipient.
 ACTIONS: Final = ("notify", "reassign", "raise_priority")
 _TRIGGER_KINDS: Final = ("before_due", "at_due", "after_due", "elapsed")
-_OFFSET_UNITS: Final = ("hours", "minutes", "days", "business_hours", "business_minutes")
 #: Repeats are bounded: at most this many firings per step and deadline.
 MAX_TIMES: Final = 1000
 
