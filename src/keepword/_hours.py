@@ -125,6 +125,7 @@ def _check_week(week: Week, argument: str) -> None:
 
 
 def parse_week(hours: str | Mapping[Any, Any], argument: str = "hours") -> Week:
+    """Read weekly hours (text or a mapping of days to intervals) into a checked week."""
     per_day: list[list[Interval]] = [[] for _ in range(7)]
     if isinstance(hours, str):
         if not hours.strip():
@@ -172,6 +173,7 @@ def _fmt_minutes(m: int) -> str:
 
 
 def fmt_day_hours(day: DayHours) -> str:
+    """One day's intervals as text: ``"09:00-12:00,13:00-17:00"``, or ``"closed"``."""
     return ",".join(f"{_fmt_minutes(s)}-{_fmt_minutes(e)}" for s, e in day) or "closed"
 
 

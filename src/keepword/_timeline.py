@@ -125,6 +125,7 @@ class Timeline:
     # ---- conversions ------------------------------------------------------
 
     def instant(self, value: object, argument: str) -> int:
+        """Microseconds since the epoch of an aware instant, refusing naive or out-of-range ones."""
         if isinstance(value, _dt.datetime) and value.utcoffset() is not None:
             try:
                 us = to_us(value)  # aware arithmetic: no intermediate datetimes
@@ -140,6 +141,7 @@ class Timeline:
         return us
 
     def out(self, us: int) -> _dt.datetime:
+        """The aware datetime, in the calendar's zone, of ``us`` microseconds since the epoch."""
         if not _LO_US <= us < _HI_US:
             raise CalendarError(
                 f"the result falls outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
@@ -163,6 +165,7 @@ class Timeline:
     # ---- per-day plan -------------------------------------------------------
 
     def closed_by_closure(self, day: _dt.date) -> bool:
+        """Whether a closure covers local date ``day``."""
         i = bisect_right(self.closure_firsts, day) - 1
         # closures are sorted by first day; ranges may nest, so look back a little
         while i >= 0:
@@ -175,6 +178,7 @@ class Timeline:
         return False
 
     def holiday_name(self, day: _dt.date) -> str | None:
+        """The name of the holiday on ``day`` (extra holidays first), or ``None``."""
         if day in self.extra_holidays:
             return self.extra_holidays[day]
         if self.country_holidays is not None:
@@ -184,6 +188,7 @@ class Timeline:
         return None
 
     def plan(self, day: _dt.date) -> DayHours:
+        """The intervals of ``day``: closure, else special hours, else holiday, else the week."""
         if self.closures and self.closed_by_closure(day):
             return ()
         if day in self.special:
@@ -193,6 +198,7 @@ class Timeline:
         return self.week[day.weekday()]
 
     def day_note(self, day: _dt.date) -> str | None:
+        """Why ``day`` differs from its weekday's usual hours, in words, or ``None``."""
         weekly = self.week[day.weekday()]
         label = f"{DAY_NAMES[day.weekday()]} {day.day} {day.strftime('%b')}"
         if self.closures and self.closed_by_closure(day):
@@ -206,6 +212,7 @@ class Timeline:
         return None
 
     def day_intervals(self, day: _dt.date) -> tuple[list[int], list[int]]:
+        """The open intervals starting on ``day`` as instants (starts, ends)."""
         starts, ends = [], []
         for s, e in self.plan(day):
             a, b = self.local_us(day, s), self.local_us(day, e)
@@ -215,6 +222,7 @@ class Timeline:
         return starts, ends
 
     def build_year(self, year: int) -> _Year:
+        """The open intervals and business days of one calendar year."""
         starts: list[int] = []
         ends: list[int] = []
         bd_ord: list[int] = []
@@ -234,6 +242,7 @@ class Timeline:
     # ---- tables -------------------------------------------------------------
 
     def ensure(self, first: int, last: int) -> Tables:
+        """Tables covering the years ``first..last`` at least, built under the lock."""
         t = self.tables
         if t is not None and t.first <= first and last <= t.last:
             return t
@@ -298,6 +307,7 @@ class Timeline:
         return self.ensure(t.first - 1, t.last)
 
     def add_us(self, us: int, delta: int) -> int:
+        """``us`` plus ``delta`` microseconds of open time (negative counts back)."""
         if abs(delta) > 30 * 86_400 * US:
             # Open time accrues no faster than the weekly hours allow (plus any special
             # hours): refuse at once what cannot be reached inside the supported years.
@@ -341,6 +351,7 @@ class Timeline:
             return t.starts[j] + (target - t.cum[j])
 
     def next_open_us(self, us: int) -> int:
+        """The earliest open instant at or after ``us``."""
         t = self.covering(us, us)
         while True:
             i = bisect_right(t.starts, us) - 1
@@ -367,6 +378,7 @@ class Timeline:
             t = self.grow(t, True)
 
     def business_day_close(self, us: int, n: int) -> int:
+        """Close of business on the ``n``-th business day after ``us``'s local date (0: today's)."""
         t = self.covering(us, us)
         local = from_us(us).astimezone(self.zone).date().toordinal()
         while True:
@@ -388,6 +400,7 @@ class Timeline:
             return t.bd_close[target]
 
     def resolve_us(self, us: int, spec: Within) -> int:
+        """The deadline ``spec`` gives from ``us``, in microseconds since the epoch."""
         unit, amount = spec.unit, spec.amount
         if unit == "business_hours":  # the common case first
             return self.add_us(us, scaled(amount, 3600 * US))

@@ -2,7 +2,7 @@
 
 A :class:`Tracker` is bound to one store, one tenant and one clock.
 Each call loads what it needs, decides with the pure functions of
-:mod:`keepword.commitment`, and saves with the version it read, so a write
+:mod:`keepword.transitions`, and saves with the version it read, so a write
 that lost a race raises :class:`~keepword.errors.ConflictError` instead of
 losing the other write.
 
@@ -32,17 +32,19 @@ from typing import Any
 
 import attrs
 
-from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword._instant import to_utc
+from keepword._json import freeze_json
 from keepword._validate import check_identifier, check_ids, check_lease, check_positive
 from keepword.calendar import BusinessCalendar, Within
 from keepword.clock import Clock, SystemClock
-from keepword.commitment import Change, Commitment, Status, freeze_json
+from keepword.commitment import Commitment, Status
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.escalation import EscalationPolicy, PolicySet
 from keepword.notice import Notice
 from keepword.ports import Fire, Query, Store
+from keepword.transitions import Change
 
 __all__ = ["DispatchReport", "TickReport", "Tracker"]
 
@@ -339,7 +341,7 @@ class Tracker:
 
     def _build(self, request: Mapping[str, Any], now: _dt.datetime) -> Commitment:
         customer = check_identifier(request["customer"], "customer")
-        new, _ = _c.promise(
+        new, _ = _t.promise(
             id=new_id(now),
             tenant=self._tenant,
             customer=customer,
@@ -543,7 +545,7 @@ class Tracker:
     ) -> Commitment:
         """Mark a commitment kept (at ``at``, default now).
 
-        See :func:`keepword.commitment.keep`: a late keep records the breach
+        See :func:`keepword.transitions.keep`: a late keep records the breach
         and the business-time lateness.
 
         Raises:
@@ -552,7 +554,7 @@ class Tracker:
             ConflictError: given a stale commitment object (or three lost races).
             NotFoundError: not in this tenant.
         """
-        return self._change(commitment, lambda c, now: _c.keep(c, now=now, kept_at=at, actor=actor))
+        return self._change(commitment, lambda c, now: _t.keep(c, now=now, kept_at=at, actor=actor))
 
     def fail(
         self, commitment: CommitmentOrId, *, reason: str, actor: str | None = None
@@ -565,7 +567,7 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return self._change(
-            commitment, lambda c, now: _c.fail(c, now=now, reason=reason, actor=actor)
+            commitment, lambda c, now: _t.fail(c, now=now, reason=reason, actor=actor)
         )
 
     def cancel(
@@ -583,7 +585,7 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return self._change(
-            commitment, lambda c, now: _c.cancel(c, now=now, reason=reason, actor=actor)
+            commitment, lambda c, now: _t.cancel(c, now=now, reason=reason, actor=actor)
         )
 
     def pause(
@@ -597,7 +599,7 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return self._change(
-            commitment, lambda c, now: _c.pause(c, now=now, reason=reason, actor=actor)
+            commitment, lambda c, now: _t.pause(c, now=now, reason=reason, actor=actor)
         )
 
     def resume(self, commitment: CommitmentOrId, *, actor: str | None = None) -> Commitment:
@@ -608,7 +610,7 @@ class Tracker:
             ConflictError: a stale commitment object.
             NotFoundError: not in this tenant.
         """
-        return self._change(commitment, lambda c, now: _c.resume(c, now=now, actor=actor))
+        return self._change(commitment, lambda c, now: _t.resume(c, now=now, actor=actor))
 
     def renegotiate(
         self,
@@ -628,7 +630,7 @@ class Tracker:
         """
         return self._change(
             commitment,
-            lambda c, now: _c.renegotiate(c, now=now, due=due, reason=reason, actor=actor),
+            lambda c, now: _t.renegotiate(c, now=now, due=due, reason=reason, actor=actor),
         )
 
     def reassign(
@@ -649,7 +651,7 @@ class Tracker:
         """
         return self._change(
             commitment,
-            lambda c, now: _c.reassign(c, now=now, owner=owner, reason=reason, actor=actor),
+            lambda c, now: _t.reassign(c, now=now, owner=owner, reason=reason, actor=actor),
         )
 
     def retarget(
@@ -674,7 +676,7 @@ class Tracker:
         """
         return self._change(
             commitment,
-            lambda c, now: _c.retarget(
+            lambda c, now: _t.retarget(
                 c,
                 now=now,
                 calendar=calendar if calendar is not None else self.calendar_for(c.customer),
@@ -688,7 +690,7 @@ class Tracker:
         Returns the commitment unchanged (nothing written) when there is
         nothing to record.
         """
-        return self._change(commitment, lambda c, now: _c.mark_breached(c, now=now, actor=actor))
+        return self._change(commitment, lambda c, now: _t.mark_breached(c, now=now, actor=actor))
 
     # ------------------------------------------------------------------ the tick
 
@@ -704,7 +706,7 @@ class Tracker:
         """Fire every escalation step whose time has come, in order, exactly once.
 
         Claims due commitments (other workers skip them), decides with the
-        pure :func:`keepword.commitment.escalate`, and writes each result with
+        pure :func:`keepword.transitions.escalate`, and writes each result with
         its notices in one transaction.  A notice's idempotency key is unique
         in the store, so ticking twice, from many processes, or again after a
         crash never writes a notice twice.  The first tick past a deadline
@@ -747,7 +749,7 @@ class Tracker:
             for c in fresh:
                 seen.add(c.id)
                 processed += 1
-                new, events, notices = _c.escalate(
+                new, events, notices = _t.escalate(
                     c, now=at, new_id=lambda: new_id(at), late_after=self._late_after
                 )
                 if not events:
