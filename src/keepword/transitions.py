@@ -16,7 +16,7 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from keepword._instant import from_iso, to_utc
+from keepword._instant import from_iso, td_us, to_utc
 from keepword._json import FrozenDict, FrozenList, freeze_json
 from keepword._snapshots import calendar_snapshot, policy_snapshot
 from keepword._validate import check_identifier, check_text
@@ -60,15 +60,13 @@ Change = tuple[Commitment, tuple[Event, ...]]
 """What a transition returns: the new commitment and the events it appended."""
 
 
+# --------------------------------------------------------------------------- helpers
+
 _ZERO = _dt.timedelta(0)
 
 
 def _iso(value: _dt.datetime) -> str:
     return value.isoformat()
-
-
-def _us(delta: _dt.timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _check_calendar_arg(calendar: Any) -> BusinessCalendar:
@@ -170,7 +168,7 @@ def _resume_data(c: Commitment, now: _dt.datetime) -> dict[str, Any]:
     due = max(due, c.due_at)  # a pause never shortens a deadline
     return {
         "paused_at": _iso(paused_at),
-        "paused_us": _us(paused),
+        "paused_us": td_us(paused),
         "old_due_at": _iso(c.due_at),
         "due_at": _iso(due),
     }
@@ -347,7 +345,7 @@ def keep(
     draft.emit(
         "kept",
         now,
-        {"kept_at": _iso(at), "on_time": at <= due, "lateness_us": _us(lateness)},
+        {"kept_at": _iso(at), "on_time": at <= due, "lateness_us": td_us(lateness)},
     )
     return draft.done()
 
