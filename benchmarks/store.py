@@ -15,7 +15,7 @@ one ``SqlStore`` per table prefix.  Measured side by side:
   executemany of the same rows (keepword's ``_rows`` functions) into a fresh
   copy of the same tables, commitments and their "promised" events, in one
   transaction.  The ceiling runs twice, before keepword (rows of
-  commitments built with ``keepword.commitment.promise``) and after it (the
+  commitments built with ``keepword.transitions.promise``) and after it (the
   very rows keepword stored); the faster of the two is the ceiling.
 * ``Tracker.promise(...)`` calls, each its own transaction, against a Core
   single-row insert of the commitment row and its event row plus a commit,
@@ -69,7 +69,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from keepword import Tracker
-from keepword import commitment as kc
+from keepword import transitions as kt
 from keepword._ids import new_id
 from keepword.calendar import BusinessCalendar, within
 from keepword.clock import FrozenClock, SystemClock
@@ -91,6 +91,7 @@ KINDS = ("reply", "refund", "callback", "replacement")
 SOURCES = (
     "keepword.tracker",
     "keepword.commitment",
+    "keepword.transitions",
     "keepword.stores.sql._store",
     "keepword.stores.sql._rows",
     "keepword.stores.sql._schema",
@@ -122,7 +123,7 @@ def build(items: Sequence[Mapping[str, Any]], now: dt.datetime, cal: BusinessCal
     """Commitments made with keepword's pure ``promise`` (not timed)."""
     out = []
     for it in items:
-        c, _ = kc.promise(id=new_id(now), tenant=TENANT, now=now, calendar=cal, **it)
+        c, _ = kt.promise(id=new_id(now), tenant=TENANT, now=now, calendar=cal, **it)
         out.append(c)
     return out
 
@@ -382,7 +383,7 @@ def bench_get(tracker: Tracker, core: Engine, ids: Sequence[str], calls: int) ->
 def bulk_load(core: Engine, store: SqlStore, total: int, tenants: int, cal: BusinessCalendar):
     """Load ``total`` commitments (and one event each) with Core executemany in chunks."""
     tc, te = tables(store)
-    base, _ = kc.promise(
+    base, _ = kt.promise(
         id=new_id(T0),
         tenant="t0",
         customer="acct-0",
@@ -397,9 +398,9 @@ def bulk_load(core: Engine, store: SqlStore, total: int, tenants: int, cal: Busi
     later = T0 - dt.timedelta(hours=1)
     templates = {
         "open": base,
-        "kept": kc.keep(base, now=later)[0],
-        "cancelled": kc.cancel(base, now=later, reason="customer withdrew")[0],
-        "paused": kc.pause(base, now=later, reason="waiting on customer")[0],
+        "kept": kt.keep(base, now=later)[0],
+        "cancelled": kt.cancel(base, now=later, reason="customer withdrew")[0],
+        "paused": kt.pause(base, now=later, reason="waiting on customer")[0],
     }
     tmpl_rows = {
         k: (rows_mod.commitment_to_row(c), rows_mod.events_to_rows(c, c.history))

@@ -68,7 +68,8 @@ from keepword import (  # noqa: E402
     Tracker,
     within,
 )
-from keepword.commitment import replay, thaw_json  # noqa: E402
+from keepword._json import thaw_json  # noqa: E402
+from keepword.commitment import replay  # noqa: E402
 from keepword.errors import ConflictError, InvalidArgumentError  # noqa: E402
 from keepword.ports import Store  # noqa: E402
 from keepword.stores.sql import SqlStore  # noqa: E402

@@ -64,8 +64,8 @@ import sqlalchemy as sa  # noqa: E402
 import tick_workers as tw  # noqa: E402
 from keepword import FrozenClock, Tracker  # noqa: E402
 from keepword._ids import new_id  # noqa: E402
-from keepword.commitment import promise  # noqa: E402
 from keepword.stores.sql import SqlStore, _rows  # noqa: E402
+from keepword.transitions import promise  # noqa: E402
 
 PG = os.environ.get(
     "KEEPWORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -7,7 +7,8 @@ instants, one date at a time, and answers questions by walking those intervals
 in order.  It is slow on purpose and meant to be obviously correct: keep the
 ranges it is asked about small.
 
-Semantics (from CALENDAR_API.md and DESIGN.md "Time"):
+Semantics (from docs/calendars.md, "What decides a date", "The units of within()" and
+"Local times that DST skips or repeats", and DESIGN.md "Time"):
 
 * A date's intervals are the intervals that *start* on that local date; an
   overnight interval (end earlier than start) ends on the next date.

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import pytest
 
-from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword.calendar import BusinessCalendar
 from keepword.commitment import Commitment, Event, Status
@@ -140,7 +140,7 @@ def escalating(
     policy: EscalationPolicy | None = POLICY,
 ) -> Commitment:
     """A new commitment promised under ``policy`` (its ``next_action_at`` set by the domain)."""
-    c, _ = _c.promise(
+    c, _ = _t.promise(
         id=new_id(made_at),
         tenant=tenant,
         customer="acct-42",
@@ -208,7 +208,7 @@ def tick_worker(
             if not got:
                 break
             for c in got:
-                new, _, notices = _c.escalate(c, now=now, new_id=lambda: new_id(now))
+                new, _, notices = _t.escalate(c, now=now, new_id=lambda: new_id(now))
                 try:
                     fire_one(store, new, expected_version=c.version, notices=notices, token=token)
                     fired.extend(n.idempotency_key for n in notices)

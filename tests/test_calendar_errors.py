@@ -165,7 +165,7 @@ def test_within_refuses_negative_bool_nan_inf_and_non_numbers(unit: str, amount:
 @pytest.mark.parametrize("unit", ["days", "business_days"])
 @pytest.mark.parametrize("amount", [1.5, 0.25, 2.0])
 def test_whole_day_units_refuse_floats(unit: str, amount: float) -> None:
-    # CALENDAR_API.md: "`days` and `business_days` must be ints".
+    # docs/calendars.md, "The units of within()": "`days` and `business_days` are whole numbers".
     refused(lambda: within(**{unit: amount}), InvalidArgumentError, unit)
 
 

@@ -308,7 +308,8 @@ def test_zero_business_hours_from_a_closed_time_is_due_at_the_next_opening(
     us: BusinessCalendar,
 ) -> None:
     # DESIGN.md: "from the start (or the next opening if closed), consume N hours";
-    # CALENDAR_API.md: "Zero returns start if open, else the next opening".
+    # docs/calendars.md, "The units of within()": "open time, counted from the start (or the
+    # next opening if closed)".
     assert us.resolve(ny(2026, 11, 21, 12), within(business_hours=0)) == ny(2026, 11, 23, 9)
 
 

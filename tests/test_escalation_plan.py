@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from keepword.calendar import BusinessCalendar, within
-from keepword.errors import InvalidArgumentError
+from keepword.errors import InvalidArgumentError, NaiveDatetimeError
 from keepword.escalation import (
     EscalationPolicy,
     Match,
@@ -212,8 +212,8 @@ def test_ticks_fire_every_planned_step_once_in_order(
 
 
 def test_notices_built_from_storage_equal_checked_ones_and_refuse_unknown_fields() -> None:
-    """``notice_from_storage`` skips the checks, not the fields: same value, same errors."""
-    from keepword.notice import Notice, NoticeState, notice_from_storage
+    """``notice_from_storage`` and the trusted constructor build the value ``Notice`` builds."""
+    from keepword.notice import Notice, NoticeState, _trusted_notice, notice_from_storage
 
     t = dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC)
     fields = {
@@ -241,7 +241,49 @@ def test_notices_built_from_storage_equal_checked_ones_and_refuse_unknown_fields
     assert built.state is NoticeState.PENDING
     assert built.late
     assert not built.breach
-    with pytest.raises(TypeError, match="unknown fields \\['colour'\\]"):
-        notice_from_storage(**fields, colour="red")
-    with pytest.raises(TypeError, match="missing \\['owner'\\]"):
-        notice_from_storage(**{k: v for k, v in fields.items() if k != "owner"})
+    assert _trusted_notice(**fields) == built
+    for build in (notice_from_storage, _trusted_notice):
+        with pytest.raises(TypeError, match="unknown fields \\['colour'\\]"):
+            build(**fields, colour="red")
+        with pytest.raises(TypeError, match="missing \\['owner'\\]"):
+            build(**{k: v for k, v in fields.items() if k != "owner"})
+
+
+@pytest.mark.parametrize("argument", ["due_at", "scheduled_at", "fired_at", "acked_at"])
+def test_notices_from_storage_convert_instants_and_refuse_naive_ones(argument: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from keepword.notice import NoticeState, notice_from_storage
+
+    t = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York"))
+    fields: dict[str, object] = {
+        "id": "n1",
+        "tenant": "shop-7",
+        "idempotency_key": "c1:1:0:0",
+        "commitment_id": "c1",
+        "deadline_version": 1,
+        "step_index": 0,
+        "repeat": 0,
+        "step": "at_due() -> owner",
+        "recipient": "owner",
+        "action": "notify",
+        "customer": "acct-42",
+        "owner": "alice",
+        "kind": "reply",
+        "what": "Call back",
+        "due_at": t,
+        "scheduled_at": t,
+        "fired_at": t,
+        "state": "acked",
+        "acked_at": t,
+    }
+    built = notice_from_storage(**fields)
+    assert getattr(built, argument) == t
+    assert getattr(built, argument).tzinfo is dt.UTC
+    assert built.state is NoticeState.ACKED
+    with pytest.raises(NaiveDatetimeError) as naive:
+        notice_from_storage(**{**fields, argument: t.replace(tzinfo=None)})
+    assert naive.value.argument == argument
+    with pytest.raises(InvalidArgumentError) as wrong:
+        notice_from_storage(**{**fields, argument: t.isoformat()})
+    assert wrong.value.argument == argument

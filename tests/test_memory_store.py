@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.ports import Query, Store, fire_one
@@ -162,11 +162,11 @@ def test_the_heap_drops_stale_entries_and_stays_small() -> None:
     c = _escalating("t", 3)
     store.add(c)
     for i in range(200):  # renegotiate back and forth: one new heap entry each time
-        new, _ = _c.renegotiate(c, now=T0, due=T0 + _dt.timedelta(hours=5 + i % 7, minutes=i))
+        new, _ = _t.renegotiate(c, now=T0, due=T0 + _dt.timedelta(hours=5 + i % 7, minutes=i))
         c = store.update(new, expected_version=c.version)
     assert len(store._queue["t"]) <= 64 + 8
     assert store.next_action_at("t") == c.next_action_at
-    kept, _ = _c.keep(c, now=T0)
+    kept, _ = _t.keep(c, now=T0)
     store.update(kept, expected_version=c.version)
     assert store.next_action_at("t") is None
     assert (
@@ -181,9 +181,9 @@ def test_a_notice_id_reused_with_another_key_is_a_conflict() -> None:
     store.add_many([a, b])
     now = T0 + _dt.timedelta(hours=2)
     token, claimed = store.claim_due("t", now, limit=9, lease=_HOUR, worker="w")
-    first, _, notices = _c.escalate(claimed[0], now=now, new_id=lambda: new_id(now))
+    first, _, notices = _t.escalate(claimed[0], now=now, new_id=lambda: new_id(now))
     fire_one(store, first, expected_version=1, notices=notices, token=token)
-    second, _, more = _c.escalate(claimed[1], now=now, new_id=lambda: notices[0].id)
+    second, _, more = _t.escalate(claimed[1], now=now, new_id=lambda: notices[0].id)
     with pytest.raises(ConflictError):
         fire_one(store, second, expected_version=1, notices=more[:1], token=token)
     assert store.get("t", claimed[1].id) == claimed[1]
@@ -200,5 +200,5 @@ def test_an_expired_claim_still_held_by_its_token_may_fire() -> None:
         "t", now, limit=9, lease=_dt.timedelta(milliseconds=1), worker="w"
     )
     time.sleep(0.01)
-    new, _, notices = _c.escalate(claimed, now=now, new_id=lambda: new_id(now))
+    new, _, notices = _t.escalate(claimed, now=now, new_id=lambda: new_id(now))
     assert fire_one(store, new, expected_version=1, notices=notices, token=token) == new

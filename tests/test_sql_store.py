@@ -24,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 
 import keepword
 from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword.commitment import Commitment, Status
 from keepword.errors import (
@@ -826,7 +827,7 @@ def test_leases_are_judged_by_the_database_clock(store: SqlStore) -> None:
 
 def escalate(c: Commitment, now: _dt.datetime) -> tuple[Commitment, Any, Any]:
     """The domain's escalation of ``c`` at ``now`` (notice ids made at ``now``)."""
-    return _c.escalate(c, now=now, new_id=lambda: new_id(now))
+    return _t.escalate(c, now=now, new_id=lambda: new_id(now))
 
 
 def _count_notices(store: SqlStore, key: str | None = None) -> int:
@@ -879,12 +880,12 @@ def test_update_writes_the_schedule_and_leaves_claims_alone(store: SqlStore) -> 
     assert row["escalation_cursor"] == 0
     assert row["policy"] is not None
     assert store.next_action_at("tenant-a") == T0 + _dt.timedelta(hours=1)
-    moved, _ = _c.renegotiate(c, due=T0 + _dt.timedelta(hours=9), now=T0, reason="later")
+    moved, _ = _t.renegotiate(c, due=T0 + _dt.timedelta(hours=9), now=T0, reason="later")
     store.update(moved, expected_version=1)
     assert _row(store, "commitments", "tenant-a", c.id)["next_action_at"] == T0 + _dt.timedelta(
         hours=7
     )
-    kept, _ = _c.keep(other, now=T0)
+    kept, _ = _t.keep(other, now=T0)
     store.update(kept, expected_version=1)
     assert _row(store, "commitments", "tenant-a", other.id)["next_action_at"] is None
     assert store.next_action_at("tenant-a") == T0 + _dt.timedelta(hours=7)
@@ -917,7 +918,7 @@ def test_a_fire_after_its_claim_sets_only_the_columns_that_changed(store: SqlSto
     store.add(c)
     at = T0 + _dt.timedelta(hours=2)
     token, (claimed,) = store.claim_due("tenant-a", at, limit=5, lease=_LEASE, worker="w")
-    moved, _ = _c.renegotiate(claimed, due=T0 + _dt.timedelta(hours=9), now=at, reason="later")
+    moved, _ = _t.renegotiate(claimed, due=T0 + _dt.timedelta(hours=9), now=at, reason="later")
     (updates,) = _set_columns(
         store, lambda: fire_one(store, moved, expected_version=1, notices=[], token=token)
     )
@@ -1084,7 +1085,7 @@ def test_changed_columns_name_every_column_a_commitment_row_has() -> None:
     mapped = {_rows._COLUMN_OF.get(name, name) for name in _rows._FIELD_NAMES}
     assert mapped == set(_rows.commitment_to_row(c))
     assert _rows.changed_columns(c, c) == set()
-    moved, _ = _c.renegotiate(c, due=T0 + _dt.timedelta(days=9), now=T0, reason="later")
+    moved, _ = _t.renegotiate(c, due=T0 + _dt.timedelta(days=9), now=T0, reason="later")
     assert _rows.changed_columns(moved, c) == {
         "version",
         "due_at",

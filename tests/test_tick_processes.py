@@ -33,8 +33,8 @@ from keepword import (
     at_due,
     before_due,
 )
-from keepword.commitment import firings
 from keepword.stores.sql import SqlStore
+from keepword.transitions import firings
 from sql_backends import BACKENDS, backend_url, unique_prefix
 
 pytestmark = [

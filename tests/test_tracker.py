@@ -374,7 +374,7 @@ class FlakyStore(MemoryStore):
             if self.meddle is not None:
                 changed = self.meddle(stored)
             else:
-                changed = kw.commitment.reassign(
+                changed = kw.transitions.reassign(
                     stored, now=stored.made_at, owner=f"racer-{self.updates}"
                 )[0]
             super().update(changed, expected_version=stored.version)
@@ -403,7 +403,7 @@ def test_a_retry_decides_again_against_the_fresh_state(clock: FrozenClock) -> No
     tracker = Tracker(store, calendar=US, clock=clock)
     c = promise(tracker)
     store.races = 1
-    store.meddle = lambda stored: kw.commitment.cancel(stored, now=stored.made_at)[0]
+    store.meddle = lambda stored: kw.transitions.cancel(stored, now=stored.made_at)[0]
     with pytest.raises(InvalidTransitionError):
         tracker.keep(c.id)
     assert tracker.get(c.id).status is Status.CANCELLED

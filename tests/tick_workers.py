@@ -59,10 +59,11 @@ from keepword import (
     at_due,
     before_due,
 )
-from keepword.commitment import Commitment, firings
+from keepword.commitment import Commitment
 from keepword.errors import ConflictError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore
+from keepword.transitions import firings
 
 UTC = dt.UTC
 TENANT = "shop-7"

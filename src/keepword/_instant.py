@@ -72,3 +72,8 @@ def from_us(us: int) -> _dt.datetime:
 def td_us(delta: _dt.timedelta) -> int:
     """A timedelta in whole microseconds (exact)."""
     return delta.days * _DAY_US + delta.seconds * _MICRO + delta.microseconds
+
+
+def from_iso(value: Any, argument: str) -> _dt.datetime:
+    """The UTC instant an ISO 8601 string with an offset names (as event data stores them)."""
+    return to_utc(_dt.datetime.fromisoformat(value), argument)

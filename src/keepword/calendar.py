@@ -34,49 +34,29 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
-import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
-from itertools import accumulate, pairwise
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import holidays as _holidays
 
-from keepword._instant import EPOCH, from_us, td_us, to_us, to_utc
+from keepword._hours import DAY_NAMES, fmt_day_hours, fmt_week, parse_intervals, parse_week
+from keepword._instant import td_us, to_utc
+from keepword._timeline import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_CLOSED_DAYS,
+    MINUTE_US,
+    US,
+    Timeline,
+    open_before,
+    scaled,
+)
 from keepword.errors import CalendarError, InvalidArgumentError
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_CLOSED_DAYS", "BusinessCalendar", "Within", "within"]
-
-#: First and last calendar years keepword computes business time for.
-FIRST_YEAR: Final = 1900
-LAST_YEAR: Final = 2199
-#: A stretch with no open time longer than this is treated as "never open".
-MAX_CLOSED_DAYS: Final = 366
-
-_US = 1_000_000
-_MINUTE_US = 60 * _US
-_DAY_MIN = 1440
-_WEEK_MIN = 7 * _DAY_MIN
-_MAX_CLOSED_US = MAX_CLOSED_DAYS * 86_400 * _US
-# Longer than any span inside the supported years: amounts beyond it are refused.
-_SPAN_US = (LAST_YEAR - FIRST_YEAR + 2) * 366 * 86_400 * _US
-
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_ALL_DAYS = ("daily", "everyday", "all")
-_INTERVAL_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-_GROUP_RE = re.compile(
-    r"^\s*(?P<days>[A-Za-z]+(?:\s*[-,]\s*[A-Za-z]+)*)\s+(?P<intervals>\S.*?)\s*$"
-)
-
-# One interval of local wall time: minutes after the local midnight of the day it
-# starts on; ``end`` may pass 1440 for an overnight interval (at most start + 1440).
-_Interval = tuple[int, int]
-_DayHours = tuple[_Interval, ...]
-_Week = tuple[_DayHours, ...]
 
 
 # --------------------------------------------------------------------------- specs
@@ -150,11 +130,6 @@ class Within:
     @amount.validator
     def _check_amount(self, _attribute: object, value: int | float) -> None:
         _check_amount(self.unit, value)
-
-    @property
-    def is_business_time(self) -> bool:
-        """True when the spec counts only open time (the ``business_*`` units)."""
-        return self.unit.startswith("business_")
 
     def to_string(self) -> str:
         """A compact, parseable form: ``"business_days=3"``."""
@@ -244,158 +219,6 @@ def within(
     return Within(unit, _check_amount(unit, amount))
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-def _minutes(hh: str, mm: str, text: str, argument: str, *, end: bool) -> int:
-    h, m = int(hh), int(mm)
-    if m > 59 or h > 24 or (h == 24 and (m != 0 or not end)):
-        raise CalendarError(f"{text!r} is not a time of day", argument=argument)
-    return h * 60 + m
-
-
-def _parse_intervals(text: str, argument: str) -> _DayHours:
-    """``"09:00-12:00,13:00-17:00"`` -> ((540, 720), (780, 1020)); ``""`` -> ()."""
-    if text.strip().lower() in ("", "closed"):
-        return ()
-    out: list[_Interval] = []
-    for part in text.split(","):
-        match = _INTERVAL_RE.match(part)
-        if not match:
-            raise CalendarError(
-                f"cannot read interval {part.strip()!r}",
-                argument=argument,
-                fix="write intervals as HH:MM-HH:MM, separated by commas",
-            )
-        start = _minutes(match[1], match[2], part, argument, end=False)
-        end = _minutes(match[3], match[4], part, argument, end=True)
-        if start == end:
-            raise CalendarError(
-                f"interval {part.strip()!r} is empty",
-                argument=argument,
-                fix="an interval must open and close at different times",
-            )
-        if end < start:
-            end += _DAY_MIN  # overnight: closes the next day
-        out.append((start, end))
-    out.sort()
-    for (_, prev_end), (start, _) in pairwise(out):
-        if start < prev_end:
-            raise CalendarError(f"intervals overlap in {text!r}", argument=argument)
-    return tuple(out)
-
-
-def _day_index(name: str, argument: str) -> int:
-    key = name.strip().lower()
-    for i, (short, full) in enumerate(zip(_DAY_NAMES, _FULL_DAY_NAMES, strict=True)):
-        if key in (short.lower(), full):
-            return i
-    raise CalendarError(
-        f"unknown day {name.strip()!r}", argument=argument, fix="use Mon, Tue, ... Sun or Daily"
-    )
-
-
-def _parse_days(text: str, argument: str) -> list[int]:
-    if text.strip().lower() in _ALL_DAYS:
-        return list(range(7))
-    days: list[int] = []
-    for part in text.split(","):
-        first, sep, last = part.partition("-")
-        a = _day_index(first, argument)
-        if not sep:
-            days.append(a)
-            continue
-        b = _day_index(last, argument)
-        days.extend((a + k) % 7 for k in range((b - a) % 7 + 1))
-    return days
-
-
-def _check_week(week: _Week, argument: str) -> None:
-    """Refuse overlaps anywhere on the weekly circle (overnight intervals included)."""
-    spans = sorted(
-        (d * _DAY_MIN + s, d * _DAY_MIN + e) for d, day in enumerate(week) for s, e in day
-    )
-    if not spans:
-        raise CalendarError(
-            "the weekly hours have no open time",
-            argument=argument,
-            fix="give at least one interval, e.g. 'Mon-Fri 09:00-17:00'",
-        )
-    for (_, prev_end), (start, _) in pairwise(spans):
-        if start < prev_end:
-            raise CalendarError("intervals overlap", argument=argument)
-    if spans[-1][1] - _WEEK_MIN > spans[0][0]:
-        raise CalendarError("an overnight interval on Sunday overlaps Monday", argument=argument)
-
-
-def _parse_week(hours: str | Mapping[Any, Any], argument: str = "hours") -> _Week:
-    per_day: list[list[_Interval]] = [[] for _ in range(7)]
-    if isinstance(hours, str):
-        if not hours.strip():
-            raise CalendarError(
-                "the weekly hours are empty",
-                argument=argument,
-                fix="e.g. hours='Mon-Fri 09:00-17:00'",
-            )
-        groups = [(m, g) for g in hours.split(";") if g.strip() for m in [_GROUP_RE.match(g)]]
-        for match, group in groups:
-            if match is None:
-                raise CalendarError(
-                    f"cannot read {group.strip()!r}",
-                    argument=argument,
-                    fix="write groups like 'Mon-Fri 09:00-12:00,13:00-17:00; Sat 10:00-14:00'",
-                )
-            intervals = _parse_intervals(match["intervals"], argument)
-            for day in _parse_days(match["days"], argument):
-                per_day[day].extend(intervals)
-    elif isinstance(hours, Mapping):
-        for key, value in hours.items():
-            if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < 7:
-                days = [key]
-            elif isinstance(key, str):
-                days = _parse_days(key, argument)
-            else:
-                raise CalendarError(f"unknown day {key!r}", argument=argument)
-            text = value if isinstance(value, str) else ",".join(value)
-            for day in days:
-                per_day[day].extend(_parse_intervals(text, argument))
-    else:
-        raise CalendarError(
-            f"must be a string or a mapping, not {type(hours).__name__}", argument=argument
-        )
-    week = tuple(tuple(sorted(day)) for day in per_day)
-    _check_week(week, argument)
-    return week
-
-
-def _fmt_minutes(m: int) -> str:
-    m %= _DAY_MIN * 2
-    if m > _DAY_MIN:
-        m -= _DAY_MIN
-    return f"{m // 60:02d}:{m % 60:02d}"
-
-
-def _fmt_day_hours(day: _DayHours) -> str:
-    return ",".join(f"{_fmt_minutes(s)}-{_fmt_minutes(e)}" for s, e in day) or "closed"
-
-
-def _fmt_week(week: _Week) -> str:
-    """Canonical text: consecutive days with equal hours become ranges."""
-    groups: list[str] = []
-    day = 0
-    while day < 7:
-        if not week[day]:
-            day += 1
-            continue
-        last = day
-        while last + 1 < 7 and week[last + 1] == week[day]:
-            last += 1
-        days = _DAY_NAMES[day] if last == day else f"{_DAY_NAMES[day]}-{_DAY_NAMES[last]}"
-        groups.append(f"{days} {_fmt_day_hours(week[day])}")
-        day = last + 1
-    return "; ".join(groups)
-
-
 # --------------------------------------------------------------------------- converters
 
 
@@ -435,7 +258,7 @@ def _conv_tz(value: object) -> str:
 
 def _conv_hours(value: object) -> str:
     if isinstance(value, str | Mapping):
-        return _fmt_week(_parse_week(value))
+        return fmt_week(parse_week(value))
     raise CalendarError(
         f"must be a string or a mapping, not {type(value).__name__}", argument="hours"
     )
@@ -502,52 +325,9 @@ def _conv_special(value: object) -> tuple[tuple[_dt.date, str], ...]:
     for key, hours in pairs:
         if not isinstance(hours, str):
             hours = ",".join(hours)
-        day = _parse_intervals(hours, "special_hours")
-        out.append((_as_date(key, "special_hours"), _fmt_day_hours(day) if day else ""))
+        day = parse_intervals(hours, "special_hours")
+        out.append((_as_date(key, "special_hours"), fmt_day_hours(day) if day else ""))
     return tuple(sorted(out))
-
-
-# --------------------------------------------------------------------------- tables
-
-
-@attrs.frozen
-class _Tables:
-    """Open time over the contiguous years ``first..last`` (inclusive)."""
-
-    first: int
-    last: int
-    starts: list[int]  # merged open intervals, UTC microseconds
-    ends: list[int]
-    cum: list[int]  # open time before interval i
-    cum_end: list[int]  # open time up to the end of interval i
-    long_gaps: list[int]  # i such that the closed stretch before interval i is too long
-    bd_gaps: list[int]  # i such that business day i follows the previous one after too long
-    lo_us: int  # instants in [lo_us, hi_us) are fully covered
-    hi_us: int
-    bd_ord: list[int]  # business days (local date ordinals) ...
-    bd_close: list[int]  # ... and their close of business
-
-
-@attrs.frozen
-class _Year:
-    starts: list[int]
-    ends: list[int]
-    bd_ord: list[int]
-    bd_close: list[int]
-
-
-def _merge(starts: list[int], ends: list[int]) -> tuple[list[int], list[int]]:
-    order = sorted(range(len(starts)), key=starts.__getitem__)
-    out_s: list[int] = []
-    out_e: list[int] = []
-    for i in order:
-        s, e = starts[i], ends[i]
-        if out_e and s <= out_e[-1]:
-            out_e[-1] = max(out_e[-1], e)
-        else:
-            out_s.append(s)
-            out_e.append(e)
-    return out_s, out_e
 
 
 # --------------------------------------------------------------------------- calendar
@@ -588,12 +368,10 @@ class BusinessCalendar:
     special_hours: tuple[tuple[_dt.date, str], ...] = attrs.field(
         default=(), converter=_conv_special
     )
-    _state: _State = attrs.field(init=False, eq=False, repr=False, hash=False)
-
-    _LOCK: ClassVar[threading.Lock] = threading.Lock()
+    _state: Timeline = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
-        week = _parse_week(self.hours)
+        week = parse_week(self.hours)
         if self.subdiv is not None and self.country is None:
             raise CalendarError(
                 "a subdivision needs a country", argument="subdiv", fix="pass country= too"
@@ -607,7 +385,7 @@ class BusinessCalendar:
                 raise CalendarError(
                     str(exc), argument=argument, fix="see holidays.list_supported_countries()"
                 ) from None
-        object.__setattr__(self, "_state", _State(self, week, country_holidays))
+        object.__setattr__(self, "_state", Timeline(self, week, country_holidays))
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
         # the lazily built tables hold a lock; a snapshot is all a copy needs
@@ -728,7 +506,7 @@ class BusinessCalendar:
         state = self._state
         ua, ub = state.instant(a, "a"), state.instant(b, "b")
         t = state.covering(min(ua, ub), max(ua, ub))
-        return _dt.timedelta(microseconds=_open_before(t, ub) - _open_before(t, ua))
+        return _dt.timedelta(microseconds=open_before(t, ub) - open_before(t, ua))
 
     def is_open(self, at: _dt.datetime) -> bool:
         """Whether the business is open at ``at`` (intervals are ``[open, close)``)."""
@@ -784,7 +562,7 @@ class BusinessCalendar:
 
 
 def _fmt_local(value: _dt.datetime, with_year: bool) -> str:
-    text = f"{_DAY_NAMES[value.weekday()]} {value.day} {value.strftime('%b')}"
+    text = f"{DAY_NAMES[value.weekday()]} {value.day} {value.strftime('%b')}"
     if with_year:
         text += f" {value.year}"
     return f"{text} {value.hour:02d}:{value.minute:02d}"
@@ -801,8 +579,8 @@ def _business_delta_us(
             )
         total += td_us(delta)
     for name, value, unit in (
-        ("business_hours", business_hours, 3600 * _US),
-        ("business_minutes", business_minutes, _MINUTE_US),
+        ("business_hours", business_hours, 3600 * US),
+        ("business_minutes", business_minutes, MINUTE_US),
     ):
         if value is None:
             continue
@@ -812,389 +590,5 @@ def _business_delta_us(
             )
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidArgumentError(f"must be finite, not {value!r}", argument=name)
-        total += _scaled(value, unit)
+        total += scaled(value, unit)
     return total
-
-
-def _scaled(amount: float, unit_us: int) -> int:
-    """``amount`` units of ``unit_us`` microseconds, refusing what no calendar can reach."""
-    if type(amount) is int and -1_000_000_000 < amount < 1_000_000_000:
-        return amount * unit_us
-    if abs(amount) > _SPAN_US // unit_us or (isinstance(amount, float) and math.isnan(amount)):
-        raise _horizon()
-    return round(amount * unit_us)
-
-
-class _State:
-    """The lazily grown tables of one calendar; shared safely between threads."""
-
-    def __init__(self, cal: BusinessCalendar, week: _Week, country_holidays: Any) -> None:
-        self.week = week
-        self.zone = ZoneInfo(cal.tz)
-        self.country_holidays = country_holidays
-        self.extra_holidays = dict(cal.holidays)
-        self.closures = cal.closures
-        self.closure_firsts = [a for a, _ in cal.closures]
-        self.special = {d: _parse_intervals(h, "special_hours") for d, h in cal.special_hours}
-        weekly = sum(e - s for day in week for s, e in day)
-        # DST can lengthen a day by an hour or so: keep a generous margin
-        self.max_open_rate = min(1.0, weekly / _WEEK_MIN * 1.05 + 0.01)
-        self.special_us = (
-            sum(e - s for day in self.special.values() for s, e in day) + 7 * _DAY_MIN
-        ) * _MINUTE_US
-        self.years: dict[int, _Year] = {}
-        self.lock = threading.Lock()
-        self.tables: _Tables | None = None
-
-    # ---- conversions ------------------------------------------------------
-
-    def instant(self, value: object, argument: str) -> int:
-        if isinstance(value, _dt.datetime) and value.utcoffset() is not None:
-            try:
-                us = to_us(value)  # aware arithmetic: no intermediate datetimes
-            except OverflowError:
-                us = to_us(to_utc(value, argument))
-        else:
-            us = to_us(to_utc(value, argument))  # raises the right error
-        if not _LO_US <= us < _HI_US:
-            raise CalendarError(
-                f"{value!r} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
-                argument=argument,
-            )
-        return us
-
-    def out(self, us: int) -> _dt.datetime:
-        if not _LO_US <= us < _HI_US:
-            raise CalendarError(
-                f"the result falls outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
-                argument="spec",
-                fix="use a smaller amount",
-            )
-        seconds, micro = divmod(us, _US)
-        local = _dt.datetime.fromtimestamp(seconds, self.zone)
-        return local.replace(microsecond=micro) if micro else local
-
-    def local_us(self, day: _dt.date, minutes: int) -> int:
-        """The instant of wall time ``day`` + ``minutes`` (DST rule in the module docs)."""
-        wall = _dt.datetime(day.year, day.month, day.day) + _dt.timedelta(minutes=minutes)
-        # fold=0 in the standard library: inside a gap, the offset from before the
-        # transition (moves the time forward by the gap); inside a fold, the first
-        # occurrence.  This is keepword's rule, stated in the module docstring.
-        offset = wall.replace(tzinfo=self.zone, fold=0).utcoffset()
-        assert offset is not None
-        return to_us((wall - offset).replace(tzinfo=_dt.UTC))
-
-    # ---- per-day plan -------------------------------------------------------
-
-    def closed_by_closure(self, day: _dt.date) -> bool:
-        i = bisect_right(self.closure_firsts, day) - 1
-        # closures are sorted by first day; ranges may nest, so look back a little
-        while i >= 0:
-            first, last = self.closures[i]
-            if first <= day <= last:
-                return True
-            i -= 1
-            if i >= 0 and self.closures[i][1] < day and i < len(self.closures) - 64:
-                break
-        return False
-
-    def holiday_name(self, day: _dt.date) -> str | None:
-        if day in self.extra_holidays:
-            return self.extra_holidays[day]
-        if self.country_holidays is not None:
-            name = self.country_holidays.get(day)
-            if name:
-                return str(name)
-        return None
-
-    def plan(self, day: _dt.date) -> _DayHours:
-        if self.closures and self.closed_by_closure(day):
-            return ()
-        if day in self.special:
-            return self.special[day]
-        if self.holiday_name(day) is not None:
-            return ()
-        return self.week[day.weekday()]
-
-    def day_note(self, day: _dt.date) -> str | None:
-        weekly = self.week[day.weekday()]
-        label = f"{_DAY_NAMES[day.weekday()]} {day.day} {day.strftime('%b')}"
-        if self.closures and self.closed_by_closure(day):
-            return f"{label} is closed" if weekly else None
-        if day in self.special:
-            hours = self.special[day]
-            return f"{label} has special hours {_fmt_day_hours(hours)}" if hours != weekly else None
-        name = self.holiday_name(day)
-        if name is not None and weekly:
-            return f"{label} is {name}"
-        return None
-
-    def day_intervals(self, day: _dt.date) -> tuple[list[int], list[int]]:
-        starts, ends = [], []
-        for s, e in self.plan(day):
-            a, b = self.local_us(day, s), self.local_us(day, e)
-            if b > a:  # an interval swallowed by a DST gap is closed
-                starts.append(a)
-                ends.append(b)
-        return starts, ends
-
-    def build_year(self, year: int) -> _Year:
-        starts: list[int] = []
-        ends: list[int] = []
-        bd_ord: list[int] = []
-        bd_close: list[int] = []
-        day = _dt.date(year, 1, 1)
-        one = _dt.timedelta(days=1)
-        while day.year == year:
-            s, e = self.day_intervals(day)
-            if s:
-                starts.extend(s)
-                ends.extend(e)
-                bd_ord.append(day.toordinal())
-                bd_close.append(max(e))
-            day += one
-        return _Year(starts, ends, bd_ord, bd_close)
-
-    # ---- tables -------------------------------------------------------------
-
-    def ensure(self, first: int, last: int) -> _Tables:
-        t = self.tables
-        if t is not None and t.first <= first and last <= t.last:
-            return t
-        first, last = max(first, FIRST_YEAR - 1), min(last, LAST_YEAR + 1)
-        with self.lock:
-            t = self.tables
-            if t is not None:
-                first, last = min(first, t.first), max(last, t.last)
-            for year in range(first, last + 1):
-                if year not in self.years:
-                    self.years[year] = self.build_year(year)
-            starts: list[int] = []
-            ends: list[int] = []
-            bd_ord: list[int] = []
-            bd_close: list[int] = []
-            for year in range(first, last + 1):
-                y = self.years[year]
-                starts += y.starts
-                ends += y.ends
-                bd_ord += y.bd_ord
-                bd_close += y.bd_close
-            starts, ends = _merge(starts, ends)
-            lengths = [e - s for s, e in zip(starts, ends, strict=True)]
-            cum_end = list(accumulate(lengths))
-            cum = [c - n for c, n in zip(cum_end, lengths, strict=True)]
-            t = _Tables(
-                first=first,
-                last=last,
-                starts=starts,
-                ends=ends,
-                cum=cum,
-                cum_end=cum_end,
-                long_gaps=[
-                    i for i in range(1, len(starts)) if starts[i] - ends[i - 1] > _MAX_CLOSED_US
-                ],
-                bd_gaps=[
-                    i for i in range(1, len(bd_ord)) if bd_ord[i] - bd_ord[i - 1] > MAX_CLOSED_DAYS
-                ],
-                lo_us=_year_start_us(first + 1),
-                hi_us=_year_start_us(last),
-                bd_ord=bd_ord,
-                bd_close=bd_close,
-            )
-            self.tables = t
-            return t
-
-    def covering(self, lo_us: int, hi_us: int) -> _Tables:
-        """Tables that cover ``[lo_us, hi_us]`` with a day's margin either side."""
-        t = self.tables
-        if t is not None and t.lo_us <= lo_us and hi_us < t.hi_us:
-            return t
-        return self.ensure(_year_of(lo_us) - 1, _year_of(hi_us) + 1)
-
-    def grow(self, t: _Tables, forward: bool) -> _Tables:
-        """Load one more year in a direction (never past the supported years)."""
-        if forward:
-            if t.last > LAST_YEAR:
-                raise _horizon()
-            return self.ensure(t.first, t.last + 1)
-        if t.first < FIRST_YEAR:
-            raise _horizon()
-        return self.ensure(t.first - 1, t.last)
-
-    def add_us(self, us: int, delta: int) -> int:
-        if abs(delta) > 30 * 86_400 * _US:
-            # Open time accrues no faster than the weekly hours allow (plus any special
-            # hours): refuse at once what cannot be reached inside the supported years.
-            room = (_HI_US - us) if delta > 0 else (us - _LO_US)
-            if abs(delta) > room * self.max_open_rate + self.special_us:
-                raise _horizon()
-        t = self.tables
-        if t is None or not t.lo_us <= us < t.hi_us:
-            t = self.covering(us, us)
-        if delta == 0:
-            i = bisect_right(t.starts, us) - 1
-            if i >= 0 and us <= t.ends[i]:
-                return us  # open, or exactly at a close
-            return self.next_open_us(us)
-        while True:
-            i = bisect_right(t.starts, us) - 1
-            target = delta + (
-                t.cum[i] + min(us - t.starts[i], t.ends[i] - t.starts[i]) if i >= 0 else 0
-            )
-            if delta > 0:
-                j = bisect_left(t.cum_end, target)
-                if j == len(t.cum_end):
-                    last = t.ends[-1] if t.ends else _year_start_us(t.first)
-                    if _year_start_us(t.last + 1) - max(last, us) > _MAX_CLOSED_US:
-                        raise _never_open(max(last, us))
-                    t = self.grow(t, True)
-                    continue
-                if _crosses_long_gap(t, i + 1, j):
-                    raise _never_open(us)
-                return t.starts[j] + (target - t.cum[j])
-            j = bisect_right(t.cum, target) - 1
-            if j < 0 or target < 0:
-                first = t.starts[0] if t.starts else _year_start_us(t.last + 1)
-                if min(first, us) - _year_start_us(t.first) > _MAX_CLOSED_US:
-                    raise _never_open(_year_start_us(t.first))
-                t = self.grow(t, False)
-                continue
-            inside = i >= 0 and us < t.ends[i]
-            if _crosses_long_gap(t, j + 1, i if inside else i + 1):
-                raise _never_open(us)
-            return t.starts[j] + (target - t.cum[j])
-
-    def next_open_us(self, us: int) -> int:
-        t = self.covering(us, us)
-        while True:
-            i = bisect_right(t.starts, us) - 1
-            if i >= 0 and us < t.ends[i]:
-                return us
-            if i + 1 < len(t.starts):
-                if _crosses_long_gap(t, i + 1, i + 1):
-                    raise _never_open(us)
-                return t.starts[i + 1]
-            last = t.ends[-1] if t.ends else _year_start_us(t.first)
-            if _year_start_us(t.last + 1) - max(last, us) > _MAX_CLOSED_US:
-                raise _never_open(max(last, us))
-            t = self.grow(t, True)
-
-    def next_close_us(self, us: int) -> int:
-        """The close of the open stretch containing ``us`` (which must be open)."""
-        t = self.covering(us, us)
-        while True:
-            i = bisect_right(t.starts, us) - 1
-            if t.ends[i] < _year_start_us(t.last):
-                return t.ends[i]
-            if t.ends[i] - us > _MAX_CLOSED_US:
-                raise CalendarError("the calendar never closes within a year", argument="at")
-            t = self.grow(t, True)
-
-    def business_day_close(self, us: int, n: int) -> int:
-        t = self.covering(us, us)
-        local = from_us(us).astimezone(self.zone).date().toordinal()
-        while True:
-            idx = bisect_right(t.bd_ord, local)
-            if n == 0 and idx > 0 and t.bd_ord[idx - 1] == local and us < t.bd_close[idx - 1]:
-                return t.bd_close[idx - 1]
-            target = idx + max(n, 1) - 1
-            if target >= len(t.bd_ord):
-                last = t.bd_ord[-1] if t.bd_ord else _year_start_ord(t.first)
-                if _year_start_ord(t.last + 1) - max(last, local) > MAX_CLOSED_DAYS:
-                    raise _never_open(us)
-                t = self.grow(t, True)
-                continue
-            k = bisect_left(t.bd_gaps, max(idx, 1))
-            if k < len(t.bd_gaps) and t.bd_gaps[k] <= target:
-                raise _never_open(us)
-            if idx == 0 and t.bd_ord[0] - _year_start_ord(t.first) > MAX_CLOSED_DAYS:
-                raise _never_open(us)
-            return t.bd_close[target]
-
-    def resolve_us(self, us: int, spec: Within) -> int:
-        unit, amount = spec.unit, spec.amount
-        if unit == "business_hours":  # the common case first
-            return self.add_us(us, _scaled(amount, 3600 * _US))
-        if unit == "hours":
-            return us + _scaled(amount, 3600 * _US)
-        if unit == "minutes":
-            return us + _scaled(amount, _MINUTE_US)
-        if unit == "business_minutes":
-            return self.add_us(us, _scaled(amount, _MINUTE_US))
-        if unit == "business_days":
-            return self.business_day_close(us, int(amount))
-        # calendar days, same wall time
-        if amount == 0:
-            return us
-        local = from_us(us).astimezone(self.zone)
-        try:
-            day = local.date() + _dt.timedelta(days=int(amount))
-        except OverflowError:
-            raise _horizon() from None
-        if day.year > LAST_YEAR:
-            raise _horizon()
-        minutes = local.hour * 60 + local.minute
-        rest = local.second * _US + local.microsecond
-        return self.local_us(day, minutes) + rest
-
-
-def _year_start_us(year: int) -> int:
-    """UTC midnight of 1 January ``year`` (clamped to the datetime range)."""
-    year = min(max(year, 1), 9999)
-    return to_us(_dt.datetime(year, 1, 1, tzinfo=_dt.UTC))
-
-
-def _year_start_ord(year: int) -> int:
-    return _dt.date(min(max(year, 1), 9999), 1, 1).toordinal()
-
-
-def _open_before(t: _Tables, us: int) -> int:
-    """Open microseconds before ``us``, counted from the tables' origin."""
-    i = bisect_right(t.starts, us) - 1
-    if i < 0:
-        return 0
-    return t.cum[i] + min(us - t.starts[i], t.ends[i] - t.starts[i])
-
-
-def _crosses_long_gap(t: _Tables, lo: int, hi: int) -> bool:
-    """Whether a closed stretch longer than the limit lies before any interval lo..hi.
-
-    Gap ``k`` is the closed stretch before interval ``k``; gap 0 runs from the
-    tables' origin and gap ``len`` to their end (lower bounds of the truth).
-    """
-    n = len(t.starts)
-    if not t.long_gaps and lo > 0 and hi < n:
-        return False
-    if n == 0:
-        return True
-    if lo <= 0 and t.starts[0] - _year_start_us(t.first) > _MAX_CLOSED_US:
-        return True
-    if hi >= n and _year_start_us(t.last + 1) - t.ends[-1] > _MAX_CLOSED_US:
-        return True
-    k = bisect_left(t.long_gaps, max(lo, 1))
-    return k < len(t.long_gaps) and t.long_gaps[k] <= min(hi, n - 1)
-
-
-def _year_of(us: int) -> int:
-    return (EPOCH + _dt.timedelta(microseconds=us)).year
-
-
-_LO_US: Final = _year_start_us(FIRST_YEAR)
-_HI_US: Final = _year_start_us(LAST_YEAR + 1)
-
-
-def _horizon() -> CalendarError:
-    return CalendarError(
-        f"the deadline falls outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
-        argument="spec",
-        fix="use a smaller amount or a start nearer today",
-    )
-
-
-def _never_open(since_us: int) -> CalendarError:
-    since = from_us(since_us).isoformat()
-    return CalendarError(
-        f"the calendar has no open time for more than {MAX_CLOSED_DAYS} days after {since}",
-        argument="calendar",
-        fix="check the hours, closures and holidays",
-    )

@@ -21,6 +21,7 @@ deadline in the order they fire.  Nothing here reads a clock or a store.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import math
@@ -51,7 +52,6 @@ __all__ = [
 #: What a step does besides notifying its recipient.
 ACTIONS: Final = ("notify", "reassign", "raise_priority")
 _TRIGGER_KINDS: Final = ("before_due", "at_due", "after_due", "elapsed")
-_OFFSET_UNITS: Final = ("hours", "minutes", "days", "business_hours", "business_minutes")
 #: Repeats are bounded: at most this many firings per step and deadline.
 MAX_TIMES: Final = 1000
 
@@ -558,6 +558,7 @@ class Firing:
         return f"{commitment_id}:{deadline_version}:{self.step_index}:{self.repeat}"
 
 
+@functools.lru_cache(maxsize=4096)
 def plan(
     policy: EscalationPolicy | None,
     made_at: _dt.datetime,
@@ -567,7 +568,8 @@ def plan(
     """Every firing of ``policy`` for a promise made at ``made_at`` and due ``due_at``.
 
     Ordered by time, then by the step's position in the policy, then repeat:
-    the order a tick fires them in.
+    the order a tick fires them in.  Plans are cached: a tick asks for the
+    same commitment's plan several times, and a plan is an immutable tuple.
     """
     if policy is None:
         return ()

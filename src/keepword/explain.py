@@ -5,7 +5,7 @@ snapshot, nothing else.
 
 >>> import datetime as dt
 >>> from keepword.calendar import BusinessCalendar, within
->>> from keepword.commitment import promise
+>>> from keepword.transitions import promise
 >>> cal = BusinessCalendar(tz="America/New_York", hours="Mon-Fri 09:00-17:00", country="US")
 >>> c, _ = promise(id="c-1", tenant="shop-7", customer="acct-42", owner="alice", kind="reply",
 ...                what="Email the bulk price list", calendar=cal, due=within(business_days=3),
@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as _dt
 
 from keepword.calendar import Within
-from keepword.commitment import Commitment, Status, deadline_as_set
+from keepword.commitment import Commitment, Status
+from keepword.transitions import deadline_as_set
 
 __all__ = ["explain", "format_duration", "format_instant"]
 

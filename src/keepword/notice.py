@@ -29,12 +29,27 @@ class NoticeState(enum.StrEnum):
     ACKED = "acked"
 
 
-def _utc(value: Any) -> _dt.datetime:
-    return to_utc(value, "at")
+# attrs' mypy plugin wants named converter functions, one per field.
 
 
-def _optional_utc(value: Any) -> _dt.datetime | None:
-    return None if value is None else to_utc(value, "at")
+def _due_at(value: Any) -> _dt.datetime:
+    return to_utc(value, "due_at")
+
+
+def _scheduled_at(value: Any) -> _dt.datetime:
+    return to_utc(value, "scheduled_at")
+
+
+def _fired_at(value: Any) -> _dt.datetime:
+    return to_utc(value, "fired_at")
+
+
+def _claimed_until(value: Any) -> _dt.datetime | None:
+    return None if value is None else to_utc(value, "claimed_until")
+
+
+def _acked_at(value: Any) -> _dt.datetime | None:
+    return None if value is None else to_utc(value, "acked_at")
 
 
 @attrs.frozen(kw_only=True)
@@ -76,14 +91,14 @@ class Notice:
     owner: str
     kind: str
     what: str
-    due_at: _dt.datetime = attrs.field(converter=_utc)
-    scheduled_at: _dt.datetime = attrs.field(converter=_utc)
-    fired_at: _dt.datetime = attrs.field(converter=_utc)
+    due_at: _dt.datetime = attrs.field(converter=_due_at)
+    scheduled_at: _dt.datetime = attrs.field(converter=_scheduled_at)
+    fired_at: _dt.datetime = attrs.field(converter=_fired_at)
     late: bool = False
     breach: bool = False
     state: NoticeState = attrs.field(default=NoticeState.PENDING, converter=NoticeState)
-    claimed_until: _dt.datetime | None = attrs.field(default=None, converter=_optional_utc)
-    acked_at: _dt.datetime | None = attrs.field(default=None, converter=_optional_utc)
+    claimed_until: _dt.datetime | None = attrs.field(default=None, converter=_claimed_until)
+    acked_at: _dt.datetime | None = attrs.field(default=None, converter=_acked_at)
 
 
 _NOTICE_FIELDS = tuple(f.name for f in attrs.fields(Notice))
@@ -97,13 +112,18 @@ _NOTICE_DEFAULTS = {
 
 
 def notice_from_storage(**fields: Any) -> Notice:
-    """Build a :class:`Notice` from values keepword already checked, without checking again.
+    """Rebuild a :class:`Notice` a store wrote, checking every field.
 
-    For store authors and the tick: every instant must be an aware UTC
-    ``datetime`` and ``state`` a :class:`NoticeState` (``PENDING`` if left
-    out); ``late``, ``breach``, ``claimed_until`` and ``acked_at`` may be
-    left out.  :class:`Notice` itself converts and checks every field; a
-    tick builds a notice per fired step, so this skips the second look.
+    For store authors: the fields :class:`Notice` takes; ``state`` defaults
+    to ``PENDING``, and ``late``, ``breach``, ``claimed_until`` and
+    ``acked_at`` may be left out.  Each field is converted and validated as
+    the constructor does: instants become UTC, ``state`` a :class:`NoticeState`.
+
+    Raises:
+        TypeError: a field is unknown or missing.
+        InvalidArgumentError: an instant is not a datetime (named in the error).
+        NaiveDatetimeError: an instant is naive (named in the error).
+        ValueError: ``state`` is not a :class:`NoticeState` value.
 
     >>> import datetime as dt
     >>> t = dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC)
@@ -115,11 +135,21 @@ def notice_from_storage(**fields: Any) -> Notice:
     >>> n == Notice(**{f: getattr(n, f) for f in _NOTICE_FIELDS})
     True
     """
-    values = {**_NOTICE_DEFAULTS, **fields}
-    if len(values) != len(_NOTICE_FIELDS):
-        unknown = sorted(set(values) - set(_NOTICE_FIELDS))
-        missing = sorted(set(_NOTICE_FIELDS) - set(values))
-        raise TypeError(f"notice_from_storage: unknown fields {unknown}, missing {missing}")
+    return Notice(**_all_fields(fields))
+
+
+def _trusted_notice(**fields: Any) -> Notice:
+    """The private constructor for trusted code: a :class:`Notice` of ``fields``, unchecked.
+
+    For :func:`keepword.transitions.escalate` only, whose every value is
+    keepword's own: every instant an aware UTC ``datetime`` and ``state`` a
+    :class:`NoticeState` (``PENDING`` if left out).  A tick builds a notice per
+    fired step, so this skips the second look.
+
+    Raises:
+        TypeError: a field is unknown or missing.
+    """
+    values = _all_fields(fields)
     notice: Notice = object.__new__(Notice)
     # one C-level loop over the fields, as keepword.commitment builds its states
     collections.deque(
@@ -127,3 +157,12 @@ def notice_from_storage(**fields: Any) -> Notice:
         maxlen=0,
     )
     return notice
+
+
+def _all_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    values = {**_NOTICE_DEFAULTS, **fields}
+    if len(values) != len(_NOTICE_FIELDS):
+        unknown = sorted(set(values) - set(_NOTICE_FIELDS))
+        missing = sorted(set(_NOTICE_FIELDS) - set(values))
+        raise TypeError(f"notice_from_storage: unknown fields {unknown}, missing {missing}")
+    return values

@@ -250,7 +250,7 @@ class Fire:
     """One claimed commitment's tick result: its new state and the notices it fired.
 
     What :meth:`Store.fire_many` writes, one per commitment.  The tracker
-    builds these from :func:`keepword.commitment.escalate`.
+    builds these from :func:`keepword.transitions.escalate`.
 
     Args:
         commitment: the new state (version ``expected_version + 1``).
@@ -290,7 +290,7 @@ class CommitmentRepository(Protocol):
 
         Args:
             commitment: a new commitment with ``version == 1`` and its history
-                as built by :func:`keepword.commitment.promise` (stored as given).
+                as built by :func:`keepword.transitions.promise` (stored as given).
 
         Returns:
             ``(commitment, True)`` when it was stored; ``(existing, False)``

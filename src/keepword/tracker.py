@@ -29,8 +29,8 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from keepword import commitment as _c
 from keepword import explain as _explain
+from keepword import transitions as _t
 from keepword._instant import to_utc
 from keepword._validate import check_positive
 from keepword.calendar import BusinessCalendar, Within
@@ -339,7 +339,7 @@ class Tracker:
     ) -> Commitment:
         """Mark a commitment kept (at ``at``, default now).
 
-        See :func:`keepword.commitment.keep`: a late keep records the breach
+        See :func:`keepword.transitions.keep`: a late keep records the breach
         and the business-time lateness.
 
         Raises:
@@ -349,7 +349,7 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return keeping.change(
-            self._ctx, commitment, lambda c, now: _c.keep(c, now=now, kept_at=at, actor=actor)
+            self._ctx, commitment, lambda c, now: _t.keep(c, now=now, kept_at=at, actor=actor)
         )
 
     def fail(
@@ -363,7 +363,7 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return keeping.change(
-            self._ctx, commitment, lambda c, now: _c.fail(c, now=now, reason=reason, actor=actor)
+            self._ctx, commitment, lambda c, now: _t.fail(c, now=now, reason=reason, actor=actor)
         )
 
     def cancel(
@@ -383,7 +383,7 @@ class Tracker:
         return keeping.change(
             self._ctx,
             commitment,
-            lambda c, now: _c.cancel(c, now=now, reason=reason, actor=actor),
+            lambda c, now: _t.cancel(c, now=now, reason=reason, actor=actor),
         )
 
     def pause(
@@ -397,7 +397,7 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return keeping.change(
-            self._ctx, commitment, lambda c, now: _c.pause(c, now=now, reason=reason, actor=actor)
+            self._ctx, commitment, lambda c, now: _t.pause(c, now=now, reason=reason, actor=actor)
         )
 
     def resume(self, commitment: CommitmentOrId, *, actor: str | None = None) -> Commitment:
@@ -409,7 +409,7 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return keeping.change(
-            self._ctx, commitment, lambda c, now: _c.resume(c, now=now, actor=actor)
+            self._ctx, commitment, lambda c, now: _t.resume(c, now=now, actor=actor)
         )
 
     def renegotiate(
@@ -431,7 +431,7 @@ class Tracker:
         return keeping.change(
             self._ctx,
             commitment,
-            lambda c, now: _c.renegotiate(c, now=now, due=due, reason=reason, actor=actor),
+            lambda c, now: _t.renegotiate(c, now=now, due=due, reason=reason, actor=actor),
         )
 
     def reassign(
@@ -453,7 +453,7 @@ class Tracker:
         return keeping.change(
             self._ctx,
             commitment,
-            lambda c, now: _c.reassign(c, now=now, owner=owner, reason=reason, actor=actor),
+            lambda c, now: _t.reassign(c, now=now, owner=owner, reason=reason, actor=actor),
         )
 
     def retarget(
@@ -479,7 +479,7 @@ class Tracker:
         return keeping.change(
             self._ctx,
             commitment,
-            lambda c, now: _c.retarget(
+            lambda c, now: _t.retarget(
                 c, now=now, calendar=calendar or self.calendar_for(c.customer), actor=actor
             ),
         )
@@ -491,7 +491,7 @@ class Tracker:
         nothing to record.
         """
         return keeping.change(
-            self._ctx, commitment, lambda c, now: _c.mark_breached(c, now=now, actor=actor)
+            self._ctx, commitment, lambda c, now: _t.mark_breached(c, now=now, actor=actor)
         )
 
     # ------------------------------------------------------------------ the tick
@@ -500,7 +500,7 @@ class Tracker:
         """Fire every escalation step whose time has come, in order, exactly once.
 
         Claims due commitments (other workers skip them), decides with the
-        pure :func:`keepword.commitment.escalate`, and writes each result with
+        pure :func:`keepword.transitions.escalate`, and writes each result with
         its notices in one transaction.  A notice's idempotency key is unique
         in the store, so ticking twice, from many processes, or again after a
         crash never writes a notice twice.  The first tick past a deadline

@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable
 
-from keepword.commitment import Change, Commitment
+from keepword.commitment import Commitment
 from keepword.errors import ConflictError
 from keepword.services._context import CommitmentOrId, Context
+from keepword.transitions import Change
 
 __all__ = ["MAX_RETRIES", "Decide", "change"]
 

@@ -15,14 +15,15 @@ from typing import Any
 
 import attrs
 
-from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword._instant import to_utc
+from keepword._json import FrozenDict, freeze_json
 from keepword._validate import check_count, check_identifier, check_text
 from keepword._validate import identifier as _identifier
 from keepword._validate import optional_identifier as _optional_identifier
 from keepword.calendar import Within
-from keepword.commitment import Commitment, FrozenDict, freeze_json
+from keepword.commitment import MAX_PRIORITY, Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.services._context import Context
 
@@ -55,7 +56,7 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 
 def _priority(value: Any) -> int:
-    return 0 if value is None else check_count(value, "priority", 0, _c.MAX_PRIORITY)
+    return 0 if value is None else check_count(value, "priority", 0, MAX_PRIORITY)
 
 
 def _terms(value: Any) -> FrozenDict:
@@ -181,7 +182,7 @@ _REQUIRED = tuple(a.name for a in attrs.fields(PromiseRequest) if a.default is a
 
 def build(ctx: Context, request: PromiseRequest, now: _dt.datetime) -> Commitment:
     """The new commitment (version 1) ``request`` makes at ``now``; nothing is stored."""
-    new, _ = _c.promise(
+    new, _ = _t.promise(
         id=new_id(now),
         tenant=ctx.tenant,
         customer=request.customer,
@@ -209,7 +210,7 @@ def promise(ctx: Context, request: PromiseRequest) -> Commitment:
 
     Raises:
         ConflictError: ``external_ref`` names a commitment made from another request.
-        InvalidArgumentError: ``due`` is before now (see :func:`keepword.commitment.promise`).
+        InvalidArgumentError: ``due`` is before now (see :func:`keepword.transitions.promise`).
     """
     if request.external_ref is not None:
         existing = ctx.store.get_by_ref(ctx.tenant, request.external_ref)

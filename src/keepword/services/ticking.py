@@ -1,7 +1,7 @@
 """Ticking: fire every escalation step whose time has come, in order, exactly once.
 
 One tick claims due commitments in batches (other workers skip them),
-decides each with the pure :func:`keepword.commitment.escalate`, writes each
+decides each with the pure :func:`keepword.transitions.escalate`, writes each
 batch's results with their notices in one transaction, and releases what it
 did not fire.  A notice's idempotency key is unique in the store, so ticking
 twice, from many processes, or again after a crash never writes a notice
@@ -14,7 +14,7 @@ import datetime as _dt
 
 import attrs
 
-from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword.commitment import Commitment
 from keepword.errors import ConflictError
@@ -121,7 +121,7 @@ def _fire_batch(
     for c in batch:
         tally.seen.add(c.id)
         tally.processed += 1
-        new, events, notices = _c.escalate(
+        new, events, notices = _t.escalate(
             c, now=at, new_id=lambda: new_id(at), late_after=ctx.late_after
         )
         if not events:

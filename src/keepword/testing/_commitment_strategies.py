@@ -1,7 +1,7 @@
 """Hypothesis strategies for commitments and the moves they can make.
 
 Everything is valid by construction: identifiers are drawn from the characters
-keepword accepts, commitments are made with :func:`keepword.commitment.promise`
+keepword accepts, commitments are made with :func:`keepword.transitions.promise`
 and moved only by legal transitions, so ``replay(c.history)`` always rebuilds
 the drawn value.  Import them from :mod:`keepword.testing.strategies`.
 """
@@ -15,14 +15,15 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword._instant import to_utc
 from keepword.calendar import BusinessCalendar, Within
-from keepword.commitment import Change, Commitment, Status
+from keepword.commitment import Commitment, Status
 from keepword.errors import CalendarError, InvalidTransitionError
 from keepword.escalation import EscalationPolicy
 from keepword.testing._time_strategies import aware_datetimes, within_specs
+from keepword.transitions import Change
 
 __all__ = [
     "HOSTILE_STRINGS",
@@ -218,26 +219,26 @@ def perform(c: Commitment, op: Operation, now: dt.datetime) -> Change:
     now = to_utc(now, "now")
     if op.name == "keep":
         kept_at = max(now - a.get("kept_back", dt.timedelta(0)), c.made_at)
-        return _c.keep(c, now=now, kept_at=min(kept_at, now))
+        return _t.keep(c, now=now, kept_at=min(kept_at, now))
     if op.name == "fail":
-        return _c.fail(c, now=now, reason=a["reason"])
+        return _t.fail(c, now=now, reason=a["reason"])
     if op.name == "cancel":
-        return _c.cancel(c, now=now, reason=a.get("reason"))
+        return _t.cancel(c, now=now, reason=a.get("reason"))
     if op.name == "pause":
-        return _c.pause(c, now=now, reason=a["reason"])
+        return _t.pause(c, now=now, reason=a["reason"])
     if op.name == "resume":
-        return _c.resume(c, now=now)
+        return _t.resume(c, now=now)
     if op.name == "renegotiate":
         due = a["due"]
         if isinstance(due, dt.timedelta):
             due = max(now, c.made_at) + due
-        return _c.renegotiate(c, now=now, due=due, reason=a.get("reason"))
+        return _t.renegotiate(c, now=now, due=due, reason=a.get("reason"))
     if op.name == "reassign":
-        return _c.reassign(c, now=now, owner=a["owner"])
+        return _t.reassign(c, now=now, owner=a["owner"])
     if op.name == "retarget":
-        return _c.retarget(c, now=now, calendar=a["calendar"])
+        return _t.retarget(c, now=now, calendar=a["calendar"])
     if op.name == "mark_breached":
-        return _c.mark_breached(c, now=now)
+        return _t.mark_breached(c, now=now)
     raise ValueError(f"unknown operation {op.name!r}")
 
 
@@ -284,7 +285,7 @@ def _commitments(
             calendar.resolve(now, due)
         except CalendarError:  # too much business time for a sparse calendar's horizon
             due = fallback
-    c, _ = _c.promise(
+    c, _ = _t.promise(
         id=new_id(now),
         tenant=draw(tenants),
         customer=draw(identifiers()),
@@ -328,11 +329,11 @@ def _commitments(
 def _force_status(c: Commitment, statuses: frozenset[Status], now: dt.datetime) -> Commitment:
     """Move ``c`` into one of ``statuses`` with legal moves, if it can get there."""
     moves: dict[Status, Callable[[Commitment], Change]] = {
-        Status.KEPT: lambda x: _c.keep(x, now=now),
-        Status.BROKEN: lambda x: _c.fail(x, now=now, reason="could not"),
-        Status.CANCELLED: lambda x: _c.cancel(x, now=now),
-        Status.PAUSED: lambda x: _c.pause(x, now=now, reason="waiting"),
-        Status.OPEN: lambda x: _c.resume(x, now=now),
+        Status.KEPT: lambda x: _t.keep(x, now=now),
+        Status.BROKEN: lambda x: _t.fail(x, now=now, reason="could not"),
+        Status.CANCELLED: lambda x: _t.cancel(x, now=now),
+        Status.PAUSED: lambda x: _t.pause(x, now=now, reason="waiting"),
+        Status.OPEN: lambda x: _t.resume(x, now=now),
     }
     for target in sorted(statuses, key=lambda s: s.value):
         if c.status in (Status.OPEN, Status.PAUSED):

@@ -65,14 +65,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
+from keepword._json import thaw_json
 from keepword.calendar import BusinessCalendar
-from keepword.commitment import Commitment, Event, Status, promise, thaw_json
+from keepword.commitment import Commitment, Event, Status
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.escalation import EscalationPolicy, Step, after_due, at_due, before_due
 from keepword.notice import Notice, NoticeState
 from keepword.ports import CAPABILITIES, Fire, Query, Store, fire_one
+from keepword.transitions import promise
 
 __all__ = [
     "CONTRACT_PROFILE",
@@ -174,7 +176,7 @@ def make_commitment(
 ) -> Commitment:
     """A new, valid, version-1 commitment with its ``"promised"`` event, for store tests.
 
-    Built with :func:`keepword.commitment.promise` (no tracker, no clock), so
+    Built with :func:`keepword.transitions.promise` (no tracker, no clock), so
     store tests need nothing but the store.  Every argument has a plain
     default; ``due_at`` defaults to three days after ``made_at``.  ``spec``
     overrides the stored spec string and ``data`` adds an ``"extra"`` entry to
@@ -1309,7 +1311,7 @@ class StoreContract:
 
     @staticmethod
     def _escalate(c: Commitment, now: _dt.datetime) -> tuple[Commitment, tuple[Notice, ...]]:
-        new, events, notices = _c.escalate(c, now=now, new_id=lambda: new_id(now))
+        new, events, notices = _t.escalate(c, now=now, new_id=lambda: new_id(now))
         assert events, "machine bug: nothing was due"
         return new, notices
 
@@ -1337,9 +1339,9 @@ class StoreContract:
         self._escalating(store, tenant, 12 * hours + _dt.timedelta(microseconds=1))  # not yet
         store.add(make_commitment(tenant, due_at=T0 + 30 * hours))  # no policy: nothing due
         paused = self._escalating(store, tenant, 9 * hours)
-        store.update(_c.pause(paused, now=T0, reason="waiting")[0], expected_version=1)
+        store.update(_t.pause(paused, now=T0, reason="waiting")[0], expected_version=1)
         kept = self._escalating(store, tenant, 9 * hours)
-        store.update(_c.keep(kept, now=T0)[0], expected_version=1)
+        store.update(_t.keep(kept, now=T0)[0], expected_version=1)
         now = T0 + 10 * hours
         token, claimed = store.claim_due(tenant, now, limit=100, lease=self._LONG, worker="w1")
         assert isinstance(token, str)
@@ -1520,7 +1522,7 @@ class StoreContract:
         c = self._escalating(store, tenant, _dt.timedelta(hours=1))
         now = T0 + _dt.timedelta(hours=2)
         token, (claimed,) = store.claim_due(tenant, now, limit=5, lease=self._LONG, worker="w")
-        moved = store.update(_c.reassign(c, now=now, owner="bob")[0], expected_version=1)
+        moved = store.update(_t.reassign(c, now=now, owner="bob")[0], expected_version=1)
         new, notices = self._escalate(claimed, now)
         with pytest.raises(ConflictError) as info:
             fire_one(store, new, expected_version=claimed.version, notices=notices, token=token)
@@ -1620,7 +1622,7 @@ class StoreContract:
             new, notices = self._escalate(c, now)
             fires.append(Fire(new, c.version, notices))
         stale = claimed[1]
-        moved = store.update(_c.reassign(stale, now=now, owner="bob")[0], expected_version=1)
+        moved = store.update(_t.reassign(stale, now=now, owner="bob")[0], expected_version=1)
         ghost_c = make_commitment(tenant, due_at=T0 + hour, policy=LADDER)
         ghost_new, ghost_notices = self._escalate(ghost_c, now)
         ghost = Fire(ghost_new, 1, ghost_notices)
@@ -1681,7 +1683,7 @@ class StoreContract:
         assert len(self._fire_due(store, tenant, late)) == 3  # every step
         assert store.claim_due(tenant, late, limit=5, lease=self._LONG, worker="w")[1] == []
         d = self._escalating(store, tenant, _dt.timedelta(hours=1))
-        store.update(_c.keep(d, now=T0)[0], expected_version=1)
+        store.update(_t.keep(d, now=T0)[0], expected_version=1)
         assert store.claim_due(tenant, late, limit=5, lease=self._LONG, worker="w")[1] == []
         assert store.get(tenant, c.id).next_action_at is None
         assert store.next_action_at(tenant) is None
@@ -1737,9 +1739,9 @@ class StoreContract:
         assert new.next_action_at > now
         assert store.next_action_at(tenant) == self._earliest(store, tenant)
         assert store.next_action_at(tenant) == min(new.next_action_at, late.next_action_at)  # type: ignore[type-var]
-        store.update(_c.cancel(new, now=now)[0], expected_version=new.version)
+        store.update(_t.cancel(new, now=now)[0], expected_version=new.version)
         assert store.next_action_at(tenant) == late.next_action_at
-        store.update(_c.pause(late, now=now, reason="x")[0], expected_version=1)
+        store.update(_t.pause(late, now=now, reason="x")[0], expected_version=1)
         assert store.next_action_at(tenant) == plain.next_action_at
         assert store.next_action_at(tenant) == self._earliest(store, tenant)
 

@@ -9,7 +9,7 @@ resume, renegotiate, reassign, retarget and breach (the pure transitions of
 :mod:`keepword.commitment`), plus stale writes, malformed writes, probes
 from the other tenant, queries, clock moves and, when you give a hook, a
 store reopen.  Commitments are made under escalation policies, and the
-tick's steps run too: ``claim_due`` + :func:`~keepword.commitment.escalate` +
+tick's steps run too: ``claim_due`` + :func:`~keepword.transitions.escalate` +
 ``fire`` (some ticks re-send notices already fired, some hold their claim
 across other steps, some crash and drop it), and the outbox's
 ``claim_notices``, ``ack_notices`` and ``release_notices`` (and a consumer
@@ -64,6 +64,7 @@ from hypothesis.stateful import (
 )
 
 from keepword import commitment as _c
+from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.commitment import Commitment, Event, Status
@@ -376,7 +377,7 @@ class StoreStateMachine(RuleBasedStateMachine):
 
     def _new(self, data: st.DataObject, *, tenant: str | None = None) -> Commitment:
         draw = data.draw
-        c, _ = _c.promise(
+        c, _ = _t.promise(
             id=self.new_id(),
             tenant=draw(self._tenant_choice, label="tenant") if tenant is None else tenant,
             customer=draw(st.sampled_from(_CUSTOMERS), label="customer"),
@@ -471,29 +472,29 @@ class StoreStateMachine(RuleBasedStateMachine):
                 back = draw(
                     st.integers(0, int(span / _dt.timedelta(microseconds=1))), label="early"
                 )
-                new, events = _c.keep(
+                new, events = _t.keep(
                     c, now=now, kept_at=now - _dt.timedelta(microseconds=back), actor=actor
                 )
             elif action == "fail":
-                new, events = _c.fail(c, now=now, reason=draw(_REASONS), actor=actor)
+                new, events = _t.fail(c, now=now, reason=draw(_REASONS), actor=actor)
             elif action == "cancel":
                 reason = draw(_MAYBE_REASON)
-                new, events = _c.cancel(c, now=now, reason=reason, actor=actor)
+                new, events = _t.cancel(c, now=now, reason=reason, actor=actor)
             elif action == "pause":
-                new, events = _c.pause(c, now=now, reason=draw(_REASONS), actor=actor)
+                new, events = _t.pause(c, now=now, reason=draw(_REASONS), actor=actor)
             elif action == "resume":
-                new, events = _c.resume(c, now=now, actor=actor)
+                new, events = _t.resume(c, now=now, actor=actor)
             elif action == "renegotiate":
                 due = _due(draw(_DUES, label="new due"), now)
-                new, events = _c.renegotiate(c, now=now, due=due, actor=actor)
+                new, events = _t.renegotiate(c, now=now, due=due, actor=actor)
             elif action == "reassign":
                 owner = draw(st.sampled_from(_OWNERS), label="new owner")
-                new, events = _c.reassign(c, now=now, owner=owner, actor=actor)
+                new, events = _t.reassign(c, now=now, owner=owner, actor=actor)
             elif action == "retarget":
                 calendar = draw(self._calendar_choice, label="new calendar")
-                new, events = _c.retarget(c, now=now, calendar=calendar, actor=actor)
+                new, events = _t.retarget(c, now=now, calendar=calendar, actor=actor)
             else:
-                new, events = _c.mark_breached(c, now=now, actor=actor)
+                new, events = _t.mark_breached(c, now=now, actor=actor)
         except (InvalidTransitionError, InvalidArgumentError) as exc:
             note(f"{action} refused by the domain: {exc}")
             return
@@ -506,7 +507,7 @@ class StoreStateMachine(RuleBasedStateMachine):
         for tenant in self.tenants:
             overdue = self.model.find(tenant, Query(statuses={Status.OPEN}, due_before=self.now))
             for c in overdue:
-                new, events = _c.mark_breached(c, now=self.now)
+                new, events = _t.mark_breached(c, now=self.now)
                 if events:
                     self._write(f"tick: breach {c.id}", c, new)
 
@@ -551,7 +552,7 @@ class StoreStateMachine(RuleBasedStateMachine):
             self._fire_one(tokens, c, resend=resend)
 
     def _fire_one(self, tokens: dict[int, str], c: Commitment, *, resend: bool) -> None:
-        new, events, notices = _c.escalate(c, now=self.now, new_id=self.new_id)
+        new, events, notices = _t.escalate(c, now=self.now, new_id=self.new_id)
         if resend:  # a retry re-sending what was fired before: each key stays once
             again = [attrs.evolve(n, id=self.new_id()) for n in self.fired.get(c.id, ())]
             notices = (*again, *notices)

@@ -14,18 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from keepword._instant import td_us
+from keepword._json import FrozenDict, freeze_json
+from keepword._snapshots import calendar_snapshot, policy_snapshot
 from keepword.calendar import BusinessCalendar
-from keepword.commitment import (
-    Commitment,
-    Event,
-    FrozenDict,
-    Status,
-    calendar_snapshot,
-    commitment_from_storage,
-    event_from_storage,
-    freeze_json,
-    policy_snapshot,
-)
+from keepword.commitment import Commitment, Event, Status, _trusted_commitment, _trusted_event
 from keepword.escalation import EscalationPolicy
 from keepword.notice import Notice, NoticeState
 
@@ -118,7 +110,7 @@ def events_to_rows(commitment: Commitment, events: Iterable[Event]) -> list[dict
 
 def event_from_row(row: Mapping[Any, Any]) -> Event:
     """The :class:`Event` an ``{prefix}events`` row holds (keepword wrote it: not re-checked)."""
-    return event_from_storage(
+    return _trusted_event(
         seq=int(row["seq"]),
         kind=row["kind"],
         at=row["at"],
@@ -138,7 +130,7 @@ def commitment_from_row(row: Mapping[Any, Any], events: Sequence[Event]) -> Comm
     lateness_us = row["lateness_us"]
     length = int(row["history_length"])
     history = tuple(events[:length]) if len(events) > length else tuple(events)
-    return commitment_from_storage(
+    return _trusted_commitment(
         id=row["id"],
         tenant=row["tenant"],
         customer=row["customer"],

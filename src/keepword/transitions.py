@@ -1,0 +1,671 @@
+"""Transitions: the named moves of a commitment's life, and its escalation.
+
+``promise`` makes a commitment; ``keep``, ``fail``, ``cancel``, ``pause``,
+``resume``, ``renegotiate``, ``reassign``, ``retarget`` and ``mark_breached``
+change one; ``escalate`` fires the escalation steps due at a tick.  Each
+checks that the move is legal, builds the :class:`~keepword.commitment.Event`
+it causes and folds it in with :func:`~keepword.commitment.apply`; it returns
+the new commitment and the new events (a :data:`Change`), and changes
+nothing else.  So a commitment is always what its history says.  Pure
+functions, no I/O: the tracker loads, calls one of these, and saves.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from keepword._instant import from_iso, td_us, to_utc
+from keepword._json import FrozenDict, FrozenList, freeze_json
+from keepword._snapshots import calendar_snapshot, policy_snapshot
+from keepword._validate import check_identifier, check_text
+from keepword.calendar import BusinessCalendar, Within
+
+# the fold's own helpers: the trusted constructors take values checked here
+from keepword.commitment import (
+    MAX_PRIORITY,
+    Commitment,
+    Event,
+    Status,
+    _breached_this_deadline,
+    _first_state,
+    _to_tags,
+    _trusted_commitment,
+    _trusted_event,
+    apply,
+)
+from keepword.errors import InvalidArgumentError, InvalidTransitionError
+from keepword.escalation import EscalationPolicy, Firing, due_now, plan
+from keepword.notice import Notice, _trusted_notice
+
+__all__ = [
+    "Change",
+    "cancel",
+    "deadline_as_set",
+    "escalate",
+    "fail",
+    "firings",
+    "keep",
+    "mark_breached",
+    "pause",
+    "promise",
+    "reassign",
+    "recompute_due",
+    "renegotiate",
+    "resume",
+    "retarget",
+]
+
+Change = tuple[Commitment, tuple[Event, ...]]
+"""What a transition returns: the new commitment and the events it appended."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+_ZERO = _dt.timedelta(0)
+
+
+def _iso(value: _dt.datetime) -> str:
+    return value.isoformat()
+
+
+def _check_calendar_arg(calendar: Any) -> BusinessCalendar:
+    if not isinstance(calendar, BusinessCalendar):
+        raise InvalidArgumentError(
+            f"must be a BusinessCalendar, not {type(calendar).__name__}", argument="calendar"
+        )
+    return calendar
+
+
+def _resolve_due(
+    due: Any, start: _dt.datetime, calendar: BusinessCalendar
+) -> tuple[_dt.datetime, str | None]:
+    """The instant and the spec string (``None`` for an explicit instant) of ``due``."""
+    if isinstance(due, _dt.datetime):
+        return to_utc(due, "due"), None
+    if isinstance(due, Within):
+        return to_utc(calendar.resolve(start, due), "due"), due.to_string()
+    raise InvalidArgumentError(
+        f"must be a within(...) spec or an aware datetime, not {type(due).__name__}",
+        argument="due",
+        fix="e.g. due=within(business_days=3)",
+    )
+
+
+def _optional_reason(reason: Any) -> str | None:
+    return None if reason is None else check_text(reason, "reason")
+
+
+def _required_reason(reason: Any) -> str:
+    text = check_text(reason, "reason")
+    if not text.strip():
+        raise InvalidArgumentError("must say why", argument="reason")
+    return text
+
+
+def _actor(actor: Any) -> str | None:
+    return None if actor is None else check_identifier(actor, "actor")
+
+
+def _require(c: Commitment, action: str, *allowed: Status) -> None:
+    if not isinstance(c, Commitment):
+        raise InvalidArgumentError(
+            f"must be a Commitment, not {type(c).__name__}", argument="commitment"
+        )
+    if c.status not in allowed:
+        raise InvalidTransitionError(action, c.status.value, c.id)
+
+
+class _Draft:
+    """Events being added to a commitment by one transition."""
+
+    def __init__(self, c: Commitment, actor: str | None):
+        self.original = c
+        self.current = c
+        self.actor = actor
+        self.events: list[Event] = []
+
+    def emit(
+        self, kind: str, at: _dt.datetime, data: Mapping[str, Any], *, built: bool = False
+    ) -> None:
+        """Add an event and fold it in, at the version this transition stores.
+
+        ``built``: its fields are keepword's own (a UTC ``at``, an event kind,
+        JSON data of ints and strings), so it is built by the trusted
+        constructor, without the checks.
+        """
+        seq = len(self.current.history) + 1
+        if built:
+            event = _trusted_event(seq=seq, kind=kind, at=at, actor=self.actor, data=data)
+        else:
+            event = Event(seq=seq, kind=kind, at=at, actor=self.actor, data=data)
+        self.current = apply(self.current, event, version=self.original.version + 1)
+        self.events.append(event)
+
+    def done(self) -> tuple[Commitment, tuple[Event, ...]]:
+        """The new state and its events; ``c`` itself when nothing happened."""
+        if not self.events:
+            return self.original, ()
+        return self.current, tuple(self.events)
+
+
+def _breach_if_missed(draft: _Draft, now: _dt.datetime, late_at: _dt.datetime) -> None:
+    """Record a breach of the current deadline if ``late_at`` is past it and none was recorded."""
+    c = draft.current
+    if late_at > c.due_at and not _breached_this_deadline(c):
+        draft.emit(
+            "breached",
+            now,
+            {"due_at": _iso(c.due_at), "deadline_version": c.deadline_version},
+            built=True,
+        )
+
+
+def _resume_data(c: Commitment, now: _dt.datetime) -> dict[str, Any]:
+    paused_at = c.paused_at if c.paused_at is not None else now  # a hand-built value: no shift
+    paused = max(c.calendar.between(paused_at, now), _ZERO) if now > paused_at else _ZERO
+    due = c.due_at if paused == _ZERO else to_utc(c.calendar.add(c.due_at, paused), "due")
+    due = max(due, c.due_at)  # a pause never shortens a deadline
+    return {
+        "paused_at": _iso(paused_at),
+        "paused_us": td_us(paused),
+        "old_due_at": _iso(c.due_at),
+        "due_at": _iso(due),
+    }
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def promise(
+    *,
+    id: str,
+    tenant: str,
+    customer: str,
+    owner: str,
+    kind: str,
+    what: str,
+    now: _dt.datetime,
+    calendar: BusinessCalendar,
+    due: Within | _dt.datetime,
+    external_ref: str | None = None,
+    tags: Iterable[str] = (),
+    priority: int = 0,
+    waiting_for: str | None = None,
+    terms: Mapping[str, Any] | None = None,
+    actor: str | None = None,
+    policy: EscalationPolicy | None = None,
+) -> Change:
+    """Make a new commitment (version 1) and its ``"promised"`` event.
+
+    Args:
+        id: the new commitment's id (see :func:`keepword._ids.new_id`).
+        tenant, customer, owner, kind: identifiers.
+        what: what is promised.
+        now: when the promise is made (``made_at``).
+        calendar: the calendar the deadline runs on (kept as a snapshot).
+        due: a ``within(...)`` spec resolved from ``now`` on ``calendar``, or
+            an explicit aware instant.
+        external_ref, tags, priority, waiting_for, terms: see :class:`Commitment`.
+        actor: who made the promise.
+        policy: the escalation policy chosen for it (kept as a snapshot, with
+            its name and version recorded in the event).
+
+    Returns:
+        ``(commitment, (promised_event,))``.
+
+    Raises:
+        InvalidArgumentError: a field is invalid, or ``due`` is before ``now``.
+        NaiveDatetimeError: ``now`` or ``due`` is naive.
+        CalendarError: the calendar cannot resolve the deadline.
+
+    >>> import datetime as dt
+    >>> from keepword.calendar import BusinessCalendar, within
+    >>> cal = BusinessCalendar(tz="America/New_York", hours="Mon-Fri 09:00-17:00", country="US")
+    >>> c, events = promise(id="c1", tenant="shop", customer="acct-42", owner="alice",
+    ...     kind="reply", what="Email the price list", calendar=cal, due=within(business_days=3),
+    ...     now=dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC))
+    >>> c.status, c.due_at.isoformat(), c.spec, [e.kind for e in events]
+    (<Status.OPEN: 'open'>, '2026-11-27T22:00:00+00:00', 'business_days=3', ['promised'])
+    """
+    now = to_utc(now, "now")
+    calendar = _check_calendar_arg(calendar)
+    due_at, spec = _first_due(due, now, calendar)
+    plain_terms = _check_terms(terms)
+    priority = _check_priority(priority)
+    data = {
+        "id": check_identifier(id, "id"),
+        "tenant": check_identifier(tenant, "tenant"),
+        "customer": check_identifier(customer, "customer"),
+        "owner": check_identifier(owner, "owner"),
+        "kind": check_identifier(kind, "kind"),
+        "what": check_text(what, "what"),
+        "due_at": _iso(due_at),
+        "external_ref": _optional_identifier(external_ref, "external_ref"),
+        "tags": FrozenList(_to_tags(tags)),
+        "priority": priority,
+        "waiting_for": _optional_identifier(waiting_for, "waiting_for"),
+        "terms": freeze_json(plain_terms, "terms"),
+        "spec": spec,
+        "calendar": calendar_snapshot(calendar),
+    }
+    if policy is not None:
+        data.update(_policy_data(policy))
+    # every value above is checked, frozen or built by keepword: no second walk
+    event = Event(seq=1, kind="promised", at=now, actor=_actor(actor), data=FrozenDict(data))
+    return _first_state(event, calendar, policy, _trusted_commitment), (event,)
+
+
+def _first_due(
+    due: Any, now: _dt.datetime, calendar: BusinessCalendar
+) -> tuple[_dt.datetime, str | None]:
+    """:func:`_resolve_due` for a new promise: the deadline may not be before ``now``."""
+    due_at, spec = _resolve_due(due, now, calendar)
+    if due_at < now:
+        raise InvalidArgumentError(
+            f"must not be before the promise is made ({due_at.isoformat()} < {now.isoformat()})",
+            argument="due",
+        )
+    return due_at, spec
+
+
+def _optional_identifier(value: Any, argument: str) -> str | None:
+    return None if value is None else check_identifier(value, argument)
+
+
+def _check_priority(priority: Any) -> int:
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise InvalidArgumentError(
+            f"must be an int, not {type(priority).__name__}", argument="priority"
+        )
+    if not 0 <= priority <= MAX_PRIORITY:
+        raise InvalidArgumentError(
+            f"must be between 0 and {MAX_PRIORITY} (got {priority})", argument="priority"
+        )
+    return priority
+
+
+def _check_terms(terms: Any) -> Mapping[str, Any]:
+    if terms is None:
+        return {}
+    if not isinstance(terms, Mapping):
+        raise InvalidArgumentError(
+            f"must be a mapping, not {type(terms).__name__}", argument="terms"
+        )
+    return terms
+
+
+def _policy_data(policy: Any) -> dict[str, Any]:
+    if not isinstance(policy, EscalationPolicy):
+        raise InvalidArgumentError(
+            f"must be an EscalationPolicy, not {type(policy).__name__}", argument="policy"
+        )
+    return {"policy": policy_snapshot(policy), "policy_version": policy.version}
+
+
+def keep(
+    c: Commitment,
+    *,
+    now: _dt.datetime,
+    kept_at: _dt.datetime | None = None,
+    actor: str | None = None,
+) -> Change:
+    """Mark a commitment kept.
+
+    It is kept on time iff ``kept_at <= due_at``.
+    A late keep first records a ``"breached"`` event (unless this deadline's
+    breach is already recorded) and sets ``lateness`` to the business time
+    between the deadline and ``kept_at``; an on-time keep has zero lateness.
+    A paused commitment is resumed first (its deadline moves as usual).
+
+    Args:
+        c: an open or paused commitment.
+        now: when this is recorded.
+        kept_at: when it was kept (default ``now``); not after ``now`` and not
+            before ``made_at``.
+        actor: who kept it.
+
+    Raises:
+        InvalidTransitionError: it is already kept, broken or cancelled.
+        InvalidArgumentError: ``kept_at`` is in the future or before ``made_at``.
+    """
+    _require(c, "keep", Status.OPEN, Status.PAUSED)
+    now = to_utc(now, "now")
+    at = now if kept_at is None else to_utc(kept_at, "kept_at")
+    if at > now:
+        raise InvalidArgumentError("must not be in the future", argument="kept_at")
+    if at < c.made_at:
+        raise InvalidArgumentError("must not be before the promise was made", argument="kept_at")
+    draft = _Draft(c, _actor(actor))
+    if c.status is Status.PAUSED:
+        draft.emit("resumed", now, _resume_data(c, now))
+    _breach_if_missed(draft, now, at)
+    due = draft.current.due_at
+    lateness = max(draft.current.calendar.between(due, at), _ZERO) if at > due else _ZERO
+    draft.emit(
+        "kept",
+        now,
+        {"kept_at": _iso(at), "on_time": at <= due, "lateness_us": td_us(lateness)},
+    )
+    return draft.done()
+
+
+def fail(c: Commitment, *, now: _dt.datetime, reason: str, actor: str | None = None) -> Change:
+    """Declare that a commitment cannot be kept (it becomes ``BROKEN``).
+
+    Raises:
+        InvalidTransitionError: it is already kept, broken or cancelled.
+        InvalidArgumentError: ``reason`` is empty.
+    """
+    _require(c, "fail", Status.OPEN, Status.PAUSED)
+    now = to_utc(now, "now")
+    draft = _Draft(c, _actor(actor))
+    draft.emit("failed", now, {"reason": _required_reason(reason)})
+    return draft.done()
+
+
+def cancel(
+    c: Commitment, *, now: _dt.datetime, reason: str | None = None, actor: str | None = None
+) -> Change:
+    """Cancel a commitment: the customer withdrew it, or it no longer applies.
+
+    Raises:
+        InvalidTransitionError: it is already kept, broken or cancelled.
+    """
+    _require(c, "cancel", Status.OPEN, Status.PAUSED)
+    now = to_utc(now, "now")
+    draft = _Draft(c, _actor(actor))
+    draft.emit("cancelled", now, {"reason": _optional_reason(reason)})
+    return draft.done()
+
+
+def pause(c: Commitment, *, now: _dt.datetime, reason: str, actor: str | None = None) -> Change:
+    """Stop a commitment's clock (waiting on the customer, say).
+
+    If the deadline has already passed, its breach is recorded first.
+
+    Raises:
+        InvalidTransitionError: it is not open.
+        InvalidArgumentError: ``reason`` is empty.
+    """
+    _require(c, "pause", Status.OPEN)
+    now = to_utc(now, "now")
+    why = _required_reason(reason)
+    draft = _Draft(c, _actor(actor))
+    _breach_if_missed(draft, now, now)
+    draft.emit("paused", now, {"reason": why})
+    return draft.done()
+
+
+def resume(c: Commitment, *, now: _dt.datetime, actor: str | None = None) -> Change:
+    """Restart a paused commitment's clock.
+
+    The deadline moves later by the business time (on the commitment's
+    calendar) that passed while it was paused; if that moves it, the
+    ``deadline_version`` goes up by one.
+
+    Raises:
+        InvalidTransitionError: it is not paused.
+    """
+    _require(c, "resume", Status.PAUSED)
+    now = to_utc(now, "now")
+    draft = _Draft(c, _actor(actor))
+    draft.emit("resumed", now, _resume_data(c, now))
+    return draft.done()
+
+
+def renegotiate(
+    c: Commitment,
+    *,
+    now: _dt.datetime,
+    due: Within | _dt.datetime,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> Change:
+    """Agree a new deadline; the commitment stays open, ``deadline_version`` + 1.
+
+    A ``within(...)`` spec is resolved from ``now`` on the commitment's
+    calendar.  If the old deadline had already passed, its breach is recorded
+    first: a breach is never cleared.
+
+    Raises:
+        InvalidTransitionError: it is not open.
+        InvalidArgumentError: the new deadline is before ``now`` (or before
+            ``made_at``).
+    """
+    _require(c, "renegotiate", Status.OPEN)
+    now = to_utc(now, "now")
+    due_at, spec = _resolve_due(due, now, c.calendar)
+    floor = max(now, c.made_at)
+    if due_at < floor:
+        raise InvalidArgumentError(
+            f"must not be in the past ({due_at.isoformat()} < {floor.isoformat()})",
+            argument="due",
+        )
+    why = _optional_reason(reason)
+    draft = _Draft(c, _actor(actor))
+    _breach_if_missed(draft, now, now)
+    draft.emit(
+        "renegotiated",
+        now,
+        {"old_due_at": _iso(c.due_at), "due_at": _iso(due_at), "spec": spec, "reason": why},
+    )
+    return draft.done()
+
+
+def reassign(
+    c: Commitment,
+    *,
+    now: _dt.datetime,
+    owner: str,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> Change:
+    """Give a commitment a new single owner; its history travels with it.
+
+    Raises:
+        InvalidTransitionError: it is kept, broken or cancelled.
+        InvalidArgumentError: ``owner`` is invalid or already the owner.
+    """
+    _require(c, "reassign", Status.OPEN, Status.PAUSED)
+    now = to_utc(now, "now")
+    new_owner = check_identifier(owner, "owner")
+    if new_owner == c.owner:
+        raise InvalidArgumentError(f"{owner!r} already owns it", argument="owner")
+    draft = _Draft(c, _actor(actor))
+    draft.emit(
+        "reassigned",
+        now,
+        {"old_owner": c.owner, "owner": new_owner, "reason": _optional_reason(reason)},
+    )
+    return draft.done()
+
+
+def _anchor(c: Commitment) -> Event:
+    for event in reversed(c.history):
+        if event.kind in ("renegotiated", "promised"):
+            return event
+    raise AssertionError("a history starts with 'promised'")  # pragma: no cover
+
+
+def deadline_as_set(c: Commitment, calendar: BusinessCalendar) -> tuple[Event, _dt.datetime]:
+    """The event that last set ``c``'s deadline, and the deadline it set on ``calendar``.
+
+    The event is the promise or the last renegotiation; the deadline is its
+    spec resolved from that event's instant (an explicit instant stays as it
+    was), before any pause moved it.
+    """
+    anchor = _anchor(c)
+    if c.spec is not None:
+        return anchor, to_utc(calendar.resolve(anchor.at, Within.parse(c.spec)), "due")
+    return anchor, from_iso(anchor.data["due_at"], "data")
+
+
+def recompute_due(c: Commitment, calendar: BusinessCalendar) -> _dt.datetime:
+    """The deadline ``c`` would have had on ``calendar``.
+
+    The deadline spec is resolved again from when it was set (the promise or
+    the last renegotiation; an explicit instant stays as it was), then every
+    completed pause since is added again, measured on ``calendar``.
+    """
+    anchor, due = deadline_as_set(c, calendar)
+    for event in c.history[anchor.seq :]:
+        if event.kind == "resumed":
+            paused_at = from_iso(event.data["paused_at"], "data")
+            paused = calendar.between(paused_at, event.at) if event.at > paused_at else _ZERO
+            if paused > _ZERO:
+                due = max(due, to_utc(calendar.add(due, paused), "due"))
+    return due
+
+
+def retarget(
+    c: Commitment,
+    *,
+    now: _dt.datetime,
+    calendar: BusinessCalendar,
+    actor: str | None = None,
+) -> Change:
+    """Move a commitment onto ``calendar`` and recompute its deadline, on purpose.
+
+    The event records the old and new deadline and calendar.  The
+    ``deadline_version`` goes up iff the deadline moves.  If the old deadline
+    had already passed, its breach is recorded first.
+
+    Raises:
+        InvalidTransitionError: it is kept, broken or cancelled.
+        CalendarError: ``calendar`` cannot resolve the deadline.
+    """
+    _require(c, "retarget", Status.OPEN, Status.PAUSED)
+    now = to_utc(now, "now")
+    calendar = _check_calendar_arg(calendar)
+    due_at = recompute_due(c, calendar)
+    draft = _Draft(c, _actor(actor))
+    if c.status is Status.OPEN:
+        _breach_if_missed(draft, now, now)
+    draft.emit(
+        "retargeted",
+        now,
+        {
+            "old_due_at": _iso(c.due_at),
+            "due_at": _iso(due_at),
+            "old_calendar": c.calendar.to_dict(),
+            "calendar": calendar.to_dict(),
+        },
+    )
+    return draft.done()
+
+
+def mark_breached(c: Commitment, *, now: _dt.datetime, actor: str | None = None) -> Change:
+    """Record the breach of an open commitment's deadline, the first time ``now`` is past it.
+
+    Returns ``(c, ())`` unchanged when there is nothing to record: it is not
+    open, not overdue, or this deadline's breach is already recorded.
+    ``breached_at`` keeps the first deadline ever missed.
+    """
+    if not isinstance(c, Commitment):
+        raise InvalidArgumentError(
+            f"must be a Commitment, not {type(c).__name__}", argument="commitment"
+        )
+    now = to_utc(now, "now")
+    draft = _Draft(c, _actor(actor))
+    if c.status is Status.OPEN:
+        _breach_if_missed(draft, now, now)
+    return draft.done()
+
+
+def escalate(
+    c: Commitment,
+    *,
+    now: _dt.datetime,
+    new_id: Callable[[], str],
+    late_after: _dt.timedelta = _dt.timedelta(minutes=5),
+) -> tuple[Commitment, tuple[Event, ...], tuple[Notice, ...]]:
+    """Fire every escalation step of ``c`` that is due at ``now``, in order.
+
+    The first tick past the deadline records the breach.  Each fired step
+    becomes a :class:`~keepword.notice.Notice` (keyed by commitment, deadline
+    version, step and repeat, so it is written at most once) and its action is
+    applied: ``reassign`` makes the recipient the owner, ``raise_priority``
+    adds one to the priority.  One ``"escalated"`` event records the new
+    cursor.  A clock that went backwards fires nothing: steps fire only at or
+    before ``now`` and the cursor never moves back.
+
+    Args:
+        c: the commitment (only an OPEN one has steps to fire).
+        now: the tick's instant.
+        new_id: makes the id of each notice.
+        late_after: a step fired longer than this after it was due is flagged
+            late (missed ticks catching up).
+
+    Returns:
+        ``(new_commitment, events, notices)``; ``(c, (), ())`` when nothing is due.
+    """
+    if not isinstance(c, Commitment):
+        raise InvalidArgumentError(
+            f"must be a Commitment, not {type(c).__name__}", argument="commitment"
+        )
+    now = to_utc(now, "now")
+    if c.status is not Status.OPEN:
+        return c, (), ()
+    draft = _Draft(c, None)
+    _breach_if_missed(draft, now, now)
+    planned = firings(c)
+    due, cursor, _ = due_now(planned, c.escalation_cursor, now)
+    if not due:
+        new, events = draft.done()
+        return new, events, ()
+    owner, priority = c.owner, c.priority
+    notices = []
+    for firing in due:
+        step = firing.step
+        if step.action == "reassign":
+            owner = step.notify
+        elif step.action == "raise_priority":
+            priority = min(priority + 1, MAX_PRIORITY)
+        notices.append(_notice(c, firing, owner, now, new_id(), now - firing.at > late_after))
+    data: dict[str, Any] = {
+        "cursor": cursor,
+        "deadline_version": c.deadline_version,
+        "fired": [n.idempotency_key for n in notices],
+    }
+    if owner != c.owner:
+        data["owner"] = owner
+    if priority != c.priority:
+        data["priority"] = priority
+    draft.emit("escalated", now, data, built=True)
+    new, events = draft.done()
+    return new, events, tuple(notices)
+
+
+def firings(c: Commitment) -> tuple[Firing, ...]:
+    """Every planned step firing for ``c``'s current deadline, in firing order."""
+    return plan(c.policy, c.made_at, c.due_at, c.calendar)
+
+
+def _notice(
+    c: Commitment, firing: Firing, owner: str, now: _dt.datetime, id: str, late: bool
+) -> Notice:
+    """The notice ``firing`` of ``c`` makes at ``now`` (keyed so it is written at most once)."""
+    step = firing.step
+    return _trusted_notice(
+        id=id,
+        tenant=c.tenant,
+        idempotency_key=firing.key(c.id, c.deadline_version),
+        commitment_id=c.id,
+        deadline_version=c.deadline_version,
+        step_index=firing.step_index,
+        repeat=firing.repeat,
+        step=step.label,
+        recipient=step.notify,
+        action=step.action,
+        customer=c.customer,
+        owner=owner,
+        kind=c.kind,
+        what=c.what,
+        due_at=c.due_at,
+        scheduled_at=firing.at,
+        fired_at=now,
+        late=late,
+        breach=step.trigger.is_breach,
+    )
