@@ -28,8 +28,8 @@ from keepword.calendar import BusinessCalendar
 from keepword.commitment import Commitment, Event, Status
 from keepword.errors import ConflictError, KeepwordError
 from keepword.escalation import EscalationPolicy, Step, after_due, at_due, before_due
-from keepword.ports import fire_one
 from keepword.stores.sql import SqlStore
+from keepword.testing import fire_one
 
 UTC = _dt.UTC
 T0 = _dt.datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)

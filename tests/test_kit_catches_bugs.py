@@ -202,10 +202,12 @@ settings.register_profile(
     print_blob=False,
 )
 
+_CONTRACT = "keepword.testing.contract"
+
 CONTRACT_MODULE = """
 import pytest
 
-from keepword.testing.contract import StoreContract
+from keepword.testing import StoreContract
 from test_kit_catches_bugs import {cls}
 
 
@@ -229,16 +231,22 @@ def _run_contract(pytester: pytest.Pytester, cls: type[MemoryStore]) -> dict[str
     # The contract's Hypothesis settings are fixed when its module is imported,
     # so the inner session imports it afresh, under the quick profile.
     previous = settings.get_current_profile_name()
-    saved = sys.modules.pop("keepword.testing.contract", None)
+    saved = {
+        name: sys.modules.pop(name)
+        for name in list(sys.modules)
+        if name == _CONTRACT or name.startswith(f"{_CONTRACT}.")
+    }
     try:
         recorder = pytester.inline_run(
             "-p", "no:cacheprovider", "-q", f"--hypothesis-profile={_QUICK_PROFILE}"
         )
     finally:
         settings.load_profile(previous)
-        if saved is not None:
-            sys.modules["keepword.testing.contract"] = saved
-            keepword.testing.contract = saved
+        for name in [n for n in sys.modules if n == _CONTRACT or n.startswith(f"{_CONTRACT}.")]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+        if _CONTRACT in saved:
+            keepword.testing.contract = saved[_CONTRACT]  # type: ignore[attr-defined]
     passed, skipped, failed = recorder.listoutcomes()
     outcomes: dict[str, set[str]] = {"passed": set(), "skipped": set(), "failed": set()}
     for name, reports in (("passed", passed), ("skipped", skipped), ("failed", failed)):
@@ -306,7 +314,7 @@ def test_the_state_machine_catches_a_store_that_forgets_on_reopen() -> None:
 
 def test_broken_stores_differ_from_memory_store_only_by_their_bug() -> None:
     """Sanity: each broken store still stores and reads a plain commitment."""
-    from keepword.testing.contract import make_commitment
+    from keepword.testing import make_commitment
 
     for cls in BROKEN.values():
         store = cls()

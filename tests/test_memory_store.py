@@ -12,13 +12,15 @@ from hypothesis import settings
 
 from keepword import transitions as _t
 from keepword._ids import new_id
+from keepword.clock import FrozenClock, SystemClock
 from keepword.errors import ConflictError, InvalidArgumentError
-from keepword.ports import Query, Store, fire_one
+from keepword.ports import Query, Store
 from keepword.stores.memory import MemoryStore
-from keepword.testing.contract import (
+from keepword.testing import (
     LADDER,
     T0,
     StoreContract,
+    fire_one,
     make_commitment,
     next_state,
 )
@@ -202,3 +204,63 @@ def test_an_expired_claim_still_held_by_its_token_may_fire() -> None:
     time.sleep(0.01)
     new, _, notices = _t.escalate(claimed, now=now, new_id=lambda: new_id(now))
     assert fire_one(store, new, expected_version=1, notices=notices, token=token) == new
+
+
+# ------------------------------------------------------------------ the lease clock
+
+
+def _frozen_store() -> tuple[MemoryStore, FrozenClock]:
+    # the lease clock reads a day before T0: leases never decide what is due
+    clock = FrozenClock(T0 - _dt.timedelta(days=1))
+    return MemoryStore(clock=clock), clock
+
+
+def test_a_commitment_claim_expires_when_the_lease_clock_passes_it() -> None:
+    """Leases are judged by the injected clock alone: no sleeping, no wall time."""
+    store, clock = _frozen_store()
+    c = _escalating("t", 3)
+    store.add(c)
+    now = T0 + _dt.timedelta(hours=2)  # due by the tick's now, whatever the lease clock says
+    _, first = store.claim_due("t", now, limit=9, lease=_dt.timedelta(minutes=5), worker="w1")
+    assert [x.id for x in first] == [c.id]
+    clock.advance(minutes=4, seconds=59)
+    assert store.claim_due("t", now, limit=9, lease=_HOUR, worker="w2")[1] == []
+    clock.advance(seconds=1)
+    token, again = store.claim_due("t", now, limit=9, lease=_HOUR, worker="w2")
+    assert [x.id for x in again] == [c.id]
+    new, _, notices = _t.escalate(again[0], now=now, new_id=lambda: new_id(now))
+    assert fire_one(store, new, expected_version=1, notices=notices, token=token) == new
+
+
+def test_a_notice_claim_expires_when_the_lease_clock_passes_it() -> None:
+    """``claimed_until`` is the lease clock plus the lease; past it the notices come back."""
+    store, clock = _frozen_store()
+    store.add(_escalating("t", 1))
+    now = T0 + _dt.timedelta(hours=2)
+    token, (claimed,) = store.claim_due("t", now, limit=9, lease=_HOUR, worker="w")
+    new, _, notices = _t.escalate(claimed, now=now, new_id=lambda: new_id(now))
+    fire_one(store, new, expected_version=1, notices=notices, token=token)
+    lease = _dt.timedelta(minutes=5)
+    crashed, held = store.claim_notices("t", limit=9, lease=lease, worker="w1")
+    assert [n.id for n in held] == [n.id for n in notices]
+    assert {n.claimed_until for n in held} == {clock.now() + lease}
+    clock.advance(minutes=4)
+    assert store.pending_notices("t", limit=9) == []
+    assert store.claim_notices("t", limit=9, lease=lease, worker="w2")[1] == []
+    clock.advance(minutes=1)
+    assert [n.id for n in store.pending_notices("t", limit=9)] == [n.id for n in notices]
+    token2, again = store.claim_notices("t", limit=9, lease=lease, worker="w2")
+    assert [n.id for n in again] == [n.id for n in notices]
+    assert store.ack_notices("t", [n.id for n in again], crashed) == 0
+    assert store.ack_notices("t", [n.id for n in again], token2) == len(notices)
+
+
+def test_memory_store_refuses_a_clock_without_now() -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        MemoryStore(clock="2026-11-23")  # type: ignore[arg-type]
+    assert info.value.argument == "clock"
+
+
+def test_memory_store_reads_the_system_clock_by_default() -> None:
+    store = MemoryStore()
+    assert isinstance(store.lease_clock, SystemClock)

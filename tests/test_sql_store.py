@@ -34,10 +34,10 @@ from keepword.errors import (
     SchemaError,
     StoreError,
 )
-from keepword.ports import Query, Store, fire_one
+from keepword.ports import Query, Store
 from keepword.stores.sql import SqlStore, _errors, build_metadata, migrate
 from keepword.stores.sql._errors import Failure
-from keepword.testing.contract import HOSTILE_STRINGS, StoreContract
+from keepword.testing import HOSTILE_STRINGS, StoreContract, fire_one
 from keepword.testing.stateful import DEFAULT_SETTINGS, run_store_state_machine
 from sql_backends import (
     BACKENDS,

@@ -66,7 +66,6 @@ __all__ = [
     "check_query",
     "check_write",
     "declared_ports",
-    "fire_one",
     "require_port",
     "version_conflict",
 ]
@@ -641,26 +640,6 @@ def check_query(value: Any) -> Query:
     if not isinstance(value, Query):
         raise InvalidArgumentError(f"must be a Query, not {type(value).__name__}", argument="query")
     return value
-
-
-def fire_one(
-    store: Store,
-    commitment: Commitment,
-    *,
-    expected_version: int,
-    notices: Sequence[Notice],
-    token: str,
-) -> Commitment:
-    """Fire one claimed commitment through :meth:`TickQueue.fire_many`, for tests and tools.
-
-    Builds the :class:`Fire` (so bad arguments raise here, naming them),
-    fires it alone, and returns the stored commitment or raises the error it met.
-    """
-    new = check_commitment(commitment, "commitment")
-    (outcome,) = store.fire_many(new.tenant, [Fire(new, expected_version, notices)], token=token)
-    if isinstance(outcome, Commitment):
-        return outcome
-    raise outcome
 
 
 def version_conflict(

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -36,6 +35,7 @@ import attrs
 
 from keepword._instant import to_utc
 from keepword._validate import check_identifier, check_ids, check_lease, check_positive
+from keepword.clock import Clock, SystemClock
 from keepword.commitment import Commitment, Status
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.notice import Notice, NoticeState
@@ -63,7 +63,7 @@ class _Claim:
     """Who holds a commitment or a notice, and until when by the store's clock."""
 
     token: str
-    until: float  # time.monotonic() seconds
+    until: _dt.datetime  # by the store's clock
     worker: str
 
 
@@ -80,8 +80,9 @@ class MemoryStore:
 
     The tick and the outbox: claims (of commitments by ``claim_due``, of
     notices by ``claim_notices``) carry a fresh token and a lease judged by
-    :func:`time.monotonic`, the store's own clock, never the caller's
-    ``now``; an expired claim is simply free again.  A claim is "held by a
+    the store's own ``clock``, never by the caller's ``now`` (which alone
+    decides what is due); an expired claim is simply free again.
+    ``claimed_until`` and ``acked_at`` are read from that clock too.  A claim is "held by a
     token" while no one else has claimed the row since, expired or not:
     ``fire``, ``release``, ``ack_notices`` and ``release_notices`` compare
     tokens only.  Notices are unique per ``(tenant, idempotency_key)`` and
@@ -89,20 +90,42 @@ class MemoryStore:
     Nothing survives the process.  :meth:`close` releases nothing (there is
     nothing to release) and the data stays readable after it.
 
+    Args:
+        clock: the clock that judges leases (a :class:`~keepword.clock.Clock`;
+            default :class:`~keepword.clock.SystemClock`).  A test passes a
+            :class:`~keepword.clock.FrozenClock` and moves it past a lease
+            instead of sleeping.
+
+    Raises:
+        InvalidArgumentError: ``clock`` has no ``now()``.
+
     Attributes:
+        ports: every port: ``{"commitments", "tick_queue", "outbox"}``.
         capabilities: ``{"transactions"}``: every write, ``add_many``
             included, is all or nothing.  Not ``"multiprocess"`` (the data
             lives in one process) nor ``"skip_locked"``.
 
+    >>> import datetime as dt
     >>> import keepword
     >>> isinstance(MemoryStore(), keepword.ports.Store)
+    True
+    >>> leases = keepword.FrozenClock(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC))
+    >>> store = MemoryStore(clock=leases)
+    >>> store.lease_clock is leases
     True
     """
 
     capabilities: frozenset[str] = frozenset({"transactions"})
     ports: frozenset[str] = PORTS
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        if clock is not None and not isinstance(clock, Clock):
+            raise InvalidArgumentError(
+                f"must be a Clock (with a now() method), not {type(clock).__name__}",
+                argument="clock",
+                fix="pass keepword.SystemClock() or keepword.FrozenClock(...)",
+            )
+        self._lease_clock: Clock = SystemClock() if clock is None else clock
         self._lock = threading.RLock()
         # tenant -> id -> commitment
         self._rows: dict[str, dict[str, Commitment]] = {}
@@ -126,10 +149,14 @@ class MemoryStore:
         self._unacked: dict[str, dict[str, None]] = {}
         self._notice_claims: dict[str, _Claim] = {}
 
-    @staticmethod
-    def _clock() -> float:
+    @property
+    def lease_clock(self) -> Clock:
+        """The clock that judges leases (the ``clock`` given, or a ``SystemClock``)."""
+        return self._lease_clock
+
+    def _clock(self) -> _dt.datetime:
         """The store's own clock, which judges leases (never the caller's ``now``)."""
-        return time.monotonic()
+        return to_utc(self._lease_clock.now(), "clock.now()")
 
     def __repr__(self) -> str:
         with self._lock:
@@ -343,8 +370,8 @@ class MemoryStore:
 
         See :meth:`keepword.ports.Store.claim_due`.  Pops due entries off the
         tenant's heap (stale ones are dropped, held ones skipped and pushed
-        back), so it costs O(due log n), not a scan.  Leases are judged by
-        :func:`time.monotonic`.
+        back), so it costs O(due log n), not a scan.  What is due is judged by
+        ``now``; leases by the store's clock.
 
         Raises:
             InvalidArgumentError: a bad ``tenant``, ``now``, ``limit``, ``lease`` or ``worker``.
@@ -352,7 +379,7 @@ class MemoryStore:
         check_identifier(tenant, "tenant")
         now = to_utc(now, "now")
         limit = check_positive(limit, "limit")
-        seconds = check_lease(lease).total_seconds()
+        length = check_lease(lease)
         check_identifier(worker, "worker")
         token = uuid.uuid4().hex
         with self._lock:
@@ -370,7 +397,7 @@ class MemoryStore:
                     taken.append(id)
             for entry in seen:  # claimed or not, they stay due until fired
                 heapq.heappush(heap, entry)
-            until = clock + seconds
+            until = clock + length
             for id in taken:
                 self._claims[id] = _Claim(token, until, worker)
             rows = self._rows[tenant] if taken else {}
@@ -480,7 +507,7 @@ class MemoryStore:
 
     # ------------------------------------------------------------------ the outbox
 
-    def _deliverable(self, tenant: str, clock: float) -> list[Notice]:
+    def _deliverable(self, tenant: str, clock: _dt.datetime) -> list[Notice]:
         out = []
         for id in self._unacked.get(tenant, {}):
             n = self._notices[id]
@@ -512,22 +539,22 @@ class MemoryStore:
     ) -> tuple[str, list[Notice]]:
         """Claim up to ``limit`` deliverable notices for ``lease``, oldest first.
 
-        ``claimed_until`` is the wall clock plus ``lease`` (for people to
-        read); expiry itself is judged by :func:`time.monotonic`.
+        ``claimed_until`` is the store's clock plus ``lease``, and expiry is
+        judged by that clock.
 
         Raises:
             InvalidArgumentError: a bad ``tenant``, ``limit``, ``lease`` or ``worker``.
         """
         check_identifier(tenant, "tenant")
         limit = check_positive(limit, "limit")
-        seconds = check_lease(lease).total_seconds()
+        length = check_lease(lease)
         check_identifier(worker, "worker")
         token = uuid.uuid4().hex
         with self._lock:
             clock = self._clock()
             chosen = heapq.nsmallest(limit, self._deliverable(tenant, clock), key=_notice_order)
-            claim = _Claim(token, clock + seconds, worker)
-            until = _dt.datetime.now(_dt.UTC) + _dt.timedelta(seconds=seconds)
+            until = clock + length
+            claim = _Claim(token, until, worker)
             out = []
             for n in chosen:
                 held = attrs.evolve(n, state=NoticeState.CLAIMED, claimed_until=until)
@@ -566,7 +593,7 @@ class MemoryStore:
         check_identifier(token, "token")
         with self._lock:
             held = self._held(tenant, wanted, token)
-            now = _dt.datetime.now(_dt.UTC)
+            now = self._clock()
             for n in held:
                 self._notices[n.id] = attrs.evolve(
                     n, state=NoticeState.ACKED, claimed_until=None, acked_at=now

@@ -22,6 +22,7 @@ from keepword.calendar import BusinessCalendar, Within
 from keepword.commitment import Commitment, Status
 from keepword.errors import CalendarError, InvalidTransitionError
 from keepword.escalation import EscalationPolicy
+from keepword.testing._hostile import HOSTILE_STRINGS
 from keepword.testing._time_strategies import aware_datetimes, within_specs
 from keepword.transitions import Change
 
@@ -36,24 +37,6 @@ __all__ = [
     "perform",
     "texts",
 ]
-
-#: Strings that have broken storage layers: SQL metacharacters, quotes,
-#: confusable and right-to-left Unicode, emoji, a 255-character identifier.
-HOSTILE_STRINGS: tuple[str, ...] = (
-    "'; DROP TABLE keepword_commitments; --",
-    'Robert"); --',
-    "%_\\",
-    "\\x00",
-    "' OR '1'='1",
-    "\u0430dmin",  # Cyrillic a
-    "\u202eevil\u202c",
-    "\U0001f600 caf\u00e9 \u00c5sa",
-    "\u00e9",  # precomposed
-    "e\u0301",  # decomposed: must stay distinct from the precomposed form
-    " leading and trailing ",
-    "\t\n\r",
-    "x" * 255,
-)
 
 _CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
