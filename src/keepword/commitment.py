@@ -67,6 +67,7 @@ EVENT_KINDS = frozenset(
         "retargeted",
         "breached",
         "escalated",
+        "set_aside",
     }
 )
 """Every ``Event.kind`` there is."""
@@ -614,7 +615,7 @@ def _fold(c: Commitment, event: Event, version: int) -> Commitment:
     if deadline_version != c.deadline_version:
         values[_CURSOR] = 0  # a new deadline: every step is scheduled afresh
     values[_NEXT] = None
-    if values[_STATUS] is Status.OPEN:
+    if values[_STATUS] is Status.OPEN and not _set_aside(history, deadline_version):
         values[_NEXT] = _next_action(
             values[_POLICY],
             values[_MADE_AT],
@@ -666,6 +667,8 @@ def _folded(c: Commitment, event: Event) -> dict[str, Any]:
         return changes
     if kind == "reassigned":
         return {"owner": d["owner"]}
+    if kind == "set_aside":
+        return {}  # only the schedule changes: see _set_aside
     if kind == "breached":
         breached_at = c.breached_at if c.breached_at is not None else from_iso(d["due_at"], "data")
         return {"breached_at": breached_at}
@@ -678,6 +681,19 @@ def _breach_recorded(history: tuple[Event, ...], deadline_version: int) -> bool:
     """Whether ``history`` records the breach of deadline ``deadline_version``."""
     for event in reversed(history):
         if event.kind == "breached" and event.data.get("deadline_version") == deadline_version:
+            return True
+    return False
+
+
+def _set_aside(history: tuple[Event, ...], deadline_version: int) -> bool:
+    """Whether the tick set this deadline aside: it could not write what fired.
+
+    A set-aside commitment is not scheduled again (no hot retry loop) until
+    its deadline changes (a renegotiation, a resume that moves it, a
+    retarget); it can still be kept, failed, cancelled or paused.
+    """
+    for event in reversed(history):
+        if event.kind == "set_aside" and event.data.get("deadline_version") == deadline_version:
             return True
     return False
 

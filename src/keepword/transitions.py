@@ -55,6 +55,7 @@ __all__ = [
     "renegotiate",
     "resume",
     "retarget",
+    "set_aside",
 ]
 
 Change = tuple[Commitment, tuple[Event, ...]]
@@ -636,6 +637,57 @@ def escalate(
     draft.emit("escalated", now, data, built=True)
     new, events = draft.done()
     return new, events, tuple(notices)
+
+
+TICK_ERROR = "tick_error"
+"""The ``kind`` and ``action`` of the notice that tells the host a commitment was set aside."""
+
+
+def set_aside(
+    c: Commitment, *, now: _dt.datetime, error: BaseException, new_id: Callable[[], str]
+) -> tuple[Commitment, tuple[Event, ...], tuple[Notice, ...]]:
+    """Set aside an open commitment whose tick result could not be written.
+
+    The ``"set_aside"`` event records the error; the commitment is not
+    scheduled again until its deadline changes, so one unprocessable
+    commitment never stops the tick for the others nor is retried in a hot
+    loop.  It can still be kept, failed, cancelled, paused or renegotiated.
+    The host hears of it once per deadline through a notice of kind and
+    action :data:`TICK_ERROR`, addressed to ``"host"``, made only of the
+    commitment's validated fields (never of the policy that may have
+    poisoned the write).
+
+    Returns:
+        ``(new_commitment, (set_aside_event,), (tick_error_notice,))``.
+    """
+    now = to_utc(now, "now")
+    draft = _Draft(c, None)
+    detail = f"{type(error).__name__}: {error}"[:500]
+    # the error may quote the poison itself: keep only storable text
+    detail = detail.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    data = {"deadline_version": c.deadline_version, "cursor": c.escalation_cursor, "error": detail}
+    draft.emit("set_aside", now, data)
+    new, events = draft.done()
+    notice = _trusted_notice(
+        id=new_id(),
+        tenant=c.tenant,
+        idempotency_key=f"{c.id}:{c.deadline_version}:{TICK_ERROR}",
+        commitment_id=c.id,
+        deadline_version=c.deadline_version,
+        step_index=0,
+        repeat=0,
+        step=TICK_ERROR,
+        recipient="host",
+        action=TICK_ERROR,
+        customer=c.customer,
+        owner=c.owner,
+        kind=TICK_ERROR,
+        what=c.what,
+        due_at=c.due_at,
+        scheduled_at=now,
+        fired_at=now,
+    )
+    return new, events, (notice,)
 
 
 def firings(c: Commitment) -> tuple[Firing, ...]:

@@ -6,6 +6,13 @@ batch's results with their notices in one transaction, and releases what it
 did not fire.  A notice's idempotency key is unique in the store, so ticking
 twice, from many processes, or again after a crash never writes a notice
 twice.
+
+A commitment whose result cannot be written (a store that refuses a value the
+checks at the edge let through, say a policy stored by an older version) is
+isolated: the batch is written again one commitment at a time, and the one
+that still fails is set aside (:func:`keepword.transitions.set_aside`): an
+event in its history, no further ticks until its deadline changes, and one
+``"tick_error"`` notice for the host.  The rest of the batch fires.
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ class TickReport:
         breaches: how many deadlines it recorded as broken.
         conflicts: how many writes lost a race (the next tick retries them).
         more: due work remains (``limit`` was reached): tick again.
+        set_aside: how many commitments were set aside because their result
+            could not be written (each also has a ``"tick_error"`` notice in
+            ``notices``).
+        errors: how many could not even be set aside (left claimed until
+            their lease runs out; never a hot loop).
     """
 
     at: _dt.datetime
@@ -47,6 +59,8 @@ class TickReport:
     breaches: int
     conflicts: int
     more: bool
+    set_aside: int = 0
+    errors: int = 0
 
     @property
     def fired(self) -> int:
@@ -67,6 +81,8 @@ class _Tally:
     processed: int = 0
     breaches: int = 0
     conflicts: int = 0
+    set_aside: int = 0
+    errors: int = 0
     seen: set[str] = attrs.Factory(set)
 
 
@@ -103,6 +119,8 @@ def tick(ctx: Context, at: _dt.datetime, limit: int) -> TickReport:
         breaches=tally.breaches,
         conflicts=tally.conflicts,
         more=more,
+        set_aside=tally.set_aside,
+        errors=tally.errors,
     )
 
 
@@ -129,20 +147,65 @@ def _fire_batch(
             continue
         fires.append(Fire(new, c.version, notices))
         breached.append(sum(1 for e in events if e.kind == "breached"))
-    outcomes: list[object]
-    try:
-        outcomes = list(queue.fire_many(ctx.tenant, fires, token=token))
-    except ConflictError:  # e.g. a reused notice id: the whole batch wrote nothing
-        outcomes = [None] * len(fires)
+    outcomes = _write(queue, ctx.tenant, fires, token)
     for fire, outcome, breaches in zip(fires, outcomes, breached, strict=True):
         if isinstance(outcome, Commitment):
             tally.breaches += breaches
             tally.notices.extend(fire.notices)
+        elif isinstance(outcome, _Unwritable):
+            claimed = next(c for c in batch if c.id == fire.commitment.id)
+            _set_aside(ctx, queue, at, claimed, outcome.error, token, tally)
         else:  # the version moved on or another worker took the claim
             tally.conflicts += 1
             idle.append(fire.commitment.id)
     if idle:
         queue.release(ctx.tenant, idle, token)
+
+
+@attrs.frozen
+class _Unwritable:
+    """A fire the store could not write even alone, and why."""
+
+    error: BaseException
+
+
+def _write(queue: TickQueue, tenant: str, fires: list[Fire], token: str) -> list[object]:
+    """Write ``fires``: all together, else one by one to find what cannot be written.
+
+    Each entry is the stored commitment, ``None`` for a lost race, or an
+    :class:`_Unwritable` for a fire the store refused alone.
+    """
+    try:
+        return list(queue.fire_many(tenant, fires, token=token))
+    except ConflictError:  # e.g. a reused notice id: the whole batch wrote nothing
+        return [None] * len(fires)
+    except Exception as exc:  # the isolation boundary: find what cannot be written
+        if len(fires) == 1:
+            return [_Unwritable(exc)]
+    return [outcome for fire in fires for outcome in _write(queue, tenant, [fire], token)]
+
+
+def _set_aside(
+    ctx: Context,
+    queue: TickQueue,
+    at: _dt.datetime,
+    claimed: Commitment,
+    error: BaseException,
+    token: str,
+    tally: _Tally,
+) -> None:
+    """Record that ``claimed`` was set aside, with its notice for the host, or count an error."""
+    new, _, notices = _t.set_aside(claimed, now=at, error=error, new_id=lambda: new_id(at))
+    try:
+        (outcome,) = queue.fire_many(ctx.tenant, [Fire(new, claimed.version, notices)], token=token)
+    except Exception:  # not even that can be written: the lease will run out, no hot loop
+        tally.errors += 1
+        return
+    if isinstance(outcome, Commitment):
+        tally.set_aside += 1
+        tally.notices.extend(notices)
+    else:
+        tally.conflicts += 1
 
 
 def next_wakeup(ctx: Context) -> _dt.datetime | None:
