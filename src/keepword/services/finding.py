@@ -83,7 +83,10 @@ def _limit_at(
     if isinstance(within, _dt.timedelta):
         if within < _dt.timedelta(0):
             raise InvalidArgumentError("must not be negative", argument="within")
-        return now + within
+        try:
+            return now + within
+        except OverflowError:  # a window past year 9999 holds every deadline there is
+            return None
     raise InvalidArgumentError(
         f"must be a within(...) spec or a timedelta, not {type(within).__name__}",
         argument="within",
