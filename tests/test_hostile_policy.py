@@ -188,6 +188,8 @@ def test_offsets_beyond_100_years_are_refused_naming_the_unit(
         (lambda: before_due(days=1.5), "days"),
         (lambda: Trigger("before_due", Within("hours", 10**9)), "hours"),
         (lambda: Trigger("after_due", Within("business_days", 1)), "business_days"),
+        (lambda: Trigger("soon"), "kind"),
+        (lambda: Trigger(["at_due"]), "kind"),
         (lambda: Trigger("before_due"), "offset"),
         (lambda: Trigger("at_due", Within("hours", 1)), "offset"),
         (lambda: Trigger("elapsed"), "fraction"),

@@ -87,12 +87,6 @@ _MAX_SPAN_MINUTES: Final = MAX_SPAN // _dt.timedelta(minutes=1)
 
 def _offset(name: str, **units: float | None) -> Within:
     given = {u: v for u, v in units.items() if v is not None}
-    if "business_days" in given:
-        raise InvalidArgumentError(
-            "business_days cannot offset a trigger",
-            argument="business_days",
-            fix="use business_hours= (e.g. 8 for one working day)",
-        )
     if not given:
         raise InvalidArgumentError(
             f"{name}() needs one unit",
@@ -104,7 +98,7 @@ def _offset(name: str, **units: float | None) -> Within:
             f"{name}() takes one unit, got {', '.join(sorted(given))}", argument=name
         )
     ((unit, amount),) = given.items()
-    return _bounded(Within(unit, amount), unit)
+    return Within(unit, amount)  # the Trigger checks its unit and bound
 
 
 def _span_minutes(spec: Within) -> float:
@@ -168,13 +162,19 @@ class Trigger:
     :func:`elapsed`.
     """
 
-    kind: str = attrs.field(validator=attrs.validators.in_(_TRIGGER_KINDS))
+    kind: str = attrs.field()
     offset: Within | None = None
     fraction: float | None = None
     business: bool = False
 
     def __attrs_post_init__(self) -> None:
         offset, fraction = self.offset, self.fraction
+        if not isinstance(self.kind, str) or self.kind not in _TRIGGER_KINDS:
+            raise InvalidArgumentError(
+                f"unknown trigger kind {self.kind!r}",
+                argument="kind",
+                fix=f"use one of {', '.join(_TRIGGER_KINDS)}",
+            )
         if self.kind in ("before_due", "after_due"):
             if not isinstance(offset, Within):
                 raise InvalidArgumentError(
