@@ -508,6 +508,29 @@ def test_a_pause_near_the_end_of_2199_moves_the_deadline_in_real_time() -> None:
     assert event.data["paused_us"] > 0
 
 
+def test_a_calendar_closed_for_years_plans_and_moves_deadlines_in_real_time() -> None:
+    """No open time for two years: business offsets count in real time instead of raising."""
+    closed = kw.BusinessCalendar(
+        tz="UTC",
+        hours="Mon-Fri 09:00-17:00",
+        closures=[(dt.date(2026, 12, 1), dt.date(2028, 12, 31))],
+    )
+    policy = EscalationPolicy(
+        "p",
+        steps=[
+            Step(before_due(business_hours=4), quiet=True),
+            Step(after_due(business_hours=4)),
+            Step(at_due(), every=within(business_hours=2), times=3),
+        ],
+    )
+    due = dt.datetime(2027, 6, 1, tzinfo=UTC)
+    c, _ = kt.promise(**promise_args(calendar=closed, due=due, policy=policy))
+    assert [f.at - due for f in kt.firings(c)] == [dt.timedelta(hours=h) for h in (-4, 0, 2, 4, 4)]
+    paused, _ = kt.pause(c, now=NOW, reason="waiting")
+    resumed, _ = kt.resume(paused, now=NOW + dt.timedelta(days=3))  # Mon 15:00 to Thu 15:00
+    assert resumed.due_at == due + dt.timedelta(hours=24)  # 24 business hours, in real time
+
+
 # ----------------------------------------------------------------- notices
 
 
