@@ -317,13 +317,18 @@ def test_backdated_keep_before_the_deadline_is_on_time() -> None:
     assert [e.kind for e in events] == ["kept"]
 
 
-def test_keep_at_in_the_future_or_before_the_promise_is_refused() -> None:
+def test_keep_at_in_the_future_or_before_the_promise_is_refused_naming_at() -> None:
+    """Errors name ``at``, the argument ``Tracker.keep``'s caller passed."""
     c = make()
     with pytest.raises(InvalidArgumentError) as err:
         kt.keep(c, now=MON_10, kept_at=MON_10 + dt.timedelta(hours=1))
-    assert err.value.argument == "kept_at"
-    with pytest.raises(InvalidArgumentError):
+    assert err.value.argument == "at"
+    with pytest.raises(InvalidArgumentError) as err:
         kt.keep(c, now=MON_10, kept_at=MON_10 - dt.timedelta(hours=1))
+    assert err.value.argument == "at"
+    with pytest.raises(NaiveDatetimeError) as naive:
+        kt.keep(c, now=MON_10, kept_at=MON_10.replace(tzinfo=None))
+    assert naive.value.argument == "at"
 
 
 def test_fail_and_cancel_close_the_commitment() -> None:

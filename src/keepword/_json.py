@@ -18,6 +18,7 @@ from keepword.errors import InvalidArgumentError
 __all__ = [
     "JSON",
     "LEAVES",
+    "MAX_JSON_DEPTH",
     "FrozenDict",
     "FrozenList",
     "freeze_json",
@@ -96,7 +97,16 @@ class FrozenList(tuple[Any, ...]):
         return f"FrozenList({list(self)!r})"
 
 
-_MAX_JSON_DEPTH = 64
+MAX_JSON_DEPTH = 24
+"""How deeply objects and arrays may nest in a JSON value keepword stores (``terms``, event data).
+
+The deepest nesting every supported database accepts, with a margin:
+MariaDB's JSON functions refuse documents nested 32 levels deep, and a
+commitment's ``terms`` are stored once more inside its first event's data
+(one level deeper).  A ``terms`` value nested 30 levels deep is the deepest
+MariaDB 11 stores; 24 leaves room.  Checked by :func:`freeze_json`, before any
+database sees the value.
+"""
 
 
 def freeze_json(value: Any, argument: str, _depth: int = 0) -> Any:
@@ -115,11 +125,16 @@ def freeze_json(value: Any, argument: str, _depth: int = 0) -> Any:
     Raises:
         InvalidArgumentError: a key is not a string; a value is not JSON (a
             datetime, a set, an object), a float is NaN or infinite, a string
-            holds a NUL byte or cannot be encoded as UTF-8, or nesting is deeper
-            than 64.
+            holds a NUL byte or cannot be encoded as UTF-8, or objects and arrays
+            nest more than :data:`MAX_JSON_DEPTH` (24) levels deep.
+
+    >>> deep: dict[str, object] = {}
+    >>> for _ in range(MAX_JSON_DEPTH):
+    ...     deep = {"k": deep}
+    >>> freeze_json(deep, "terms")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    keepword.errors.InvalidArgumentError: terms: is nested too deeply (more than 24 levels ...
     """
-    if _depth > _MAX_JSON_DEPTH:
-        raise InvalidArgumentError("is nested too deeply (more than 64 levels)", argument=argument)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
@@ -133,6 +148,12 @@ def freeze_json(value: Any, argument: str, _depth: int = 0) -> Any:
                 f"must be JSON: {value!r} is not a finite number", argument=argument
             )
         return float(value)
+    if isinstance(value, (Mapping, list, tuple)) and _depth >= MAX_JSON_DEPTH:
+        raise InvalidArgumentError(
+            f"is nested too deeply (more than {MAX_JSON_DEPTH} levels of objects and arrays)",
+            argument=argument,
+            fix="flatten it: every database keepword supports must accept it",
+        )
     if isinstance(value, Mapping):
         if isinstance(value, FrozenDict):
             return value

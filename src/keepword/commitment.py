@@ -37,7 +37,7 @@ from keepword._validate import optional_identifier as _optional_identifier
 from keepword._validate import text as _text
 from keepword.calendar import BusinessCalendar
 from keepword.errors import InvalidArgumentError
-from keepword.escalation import EscalationPolicy, plan
+from keepword.escalation import MAX_PRIORITY, EscalationPolicy, plan
 
 __all__ = [
     "EVENT_KINDS",
@@ -50,9 +50,6 @@ __all__ = [
     "event_from_storage",
     "replay",
 ]
-
-MAX_PRIORITY = 2**31 - 1
-"""The largest priority accepted (a signed 32-bit column in every database)."""
 
 EVENT_KINDS = frozenset(
     {
@@ -171,9 +168,12 @@ def _to_status(value: Any) -> Status:
 
 
 def _to_tags(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
+    """``value`` as sorted, unique identifiers, read once (a generator is consumed here)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise InvalidArgumentError(
-            "must be an iterable of strings (not a single str)", argument="tags"
+            f"must be an iterable of identifiers, not {type(value).__name__}",
+            argument="tags",
+            fix="pass a list, e.g. tags=['vip']",
         )
     tags = [check_identifier(tag, "tags") for tag in value]
     return tuple(sorted(set(tags)))

@@ -4,6 +4,15 @@ Pure functions over values: given a commitment's window (made, due), its
 calendar and its policy, :func:`plan` lists every step firing for the current
 deadline in the order they fire.  Nothing here reads a clock or a store.
 
+Every value is checked where it is built (a :class:`Trigger`, a
+:class:`Step`, a :class:`Match`, an :class:`EscalationPolicy`, a
+:class:`PolicySet`): text follows the rules of every stored string (no NUL,
+no lone surrogate), and every offset and repeat interval is finite and at
+most :data:`MAX_SPAN` (100 years), so a policy that was accepted can always
+be planned.  Where a calendar cannot place a firing (it would fall outside the
+years 1900-2199, or the calendar has no open time for a year around it), the
+step's offset is measured in real time instead: a plan never raises.
+
 >>> import datetime as dt
 >>> from keepword.calendar import BusinessCalendar
 >>> cal = BusinessCalendar(tz="UTC", hours="Mon-Fri 09:00-17:00")
@@ -31,11 +40,15 @@ from typing import Any, Final
 import attrs
 
 from keepword._instant import to_utc
+from keepword._validate import check_count, check_identifier, check_ids, check_text
 from keepword.calendar import BusinessCalendar, Within, within
-from keepword.errors import InvalidArgumentError
+from keepword.errors import CalendarError, InvalidArgumentError
 
 __all__ = [
     "ACTIONS",
+    "MAX_PRIORITY",
+    "MAX_SPAN",
+    "MAX_TIMES",
     "EscalationPolicy",
     "Firing",
     "Match",
@@ -54,6 +67,19 @@ ACTIONS: Final = ("notify", "reassign", "raise_priority")
 _TRIGGER_KINDS: Final = ("before_due", "at_due", "after_due", "elapsed")
 #: Repeats are bounded: at most this many firings per step and deadline.
 MAX_TIMES: Final = 1000
+#: The longest offset, repeat interval or span of repeats a step may have (100 years).
+MAX_SPAN: Final = _dt.timedelta(days=36_600)
+#: The largest priority accepted (a signed 32-bit column in every database).
+MAX_PRIORITY: Final = 2**31 - 1
+_UNIT_MINUTES: Final = {
+    "minutes": 1,
+    "business_minutes": 1,
+    "hours": 60,
+    "business_hours": 60,
+    "days": 1440,
+    "business_days": 1440,
+}
+_MAX_SPAN_MINUTES: Final = MAX_SPAN // _dt.timedelta(minutes=1)
 
 
 # --------------------------------------------------------------------------- triggers
@@ -61,12 +87,6 @@ MAX_TIMES: Final = 1000
 
 def _offset(name: str, **units: float | None) -> Within:
     given = {u: v for u, v in units.items() if v is not None}
-    if "business_days" in given:
-        raise InvalidArgumentError(
-            "business_days cannot offset a trigger",
-            argument="business_days",
-            fix="use business_hours= (e.g. 8 for one working day)",
-        )
     if not given:
         raise InvalidArgumentError(
             f"{name}() needs one unit",
@@ -78,7 +98,41 @@ def _offset(name: str, **units: float | None) -> Within:
             f"{name}() takes one unit, got {', '.join(sorted(given))}", argument=name
         )
     ((unit, amount),) = given.items()
-    return Within(unit, amount)
+    return Within(unit, amount)  # the Trigger checks its unit and bound
+
+
+def _span_minutes(spec: Within) -> float:
+    """``spec``'s length in minutes, counting business time as real time."""
+    return spec.amount * _UNIT_MINUTES[spec.unit]
+
+
+def _bounded(spec: Within, argument: str, times: int = 1) -> Within:
+    """``spec`` if ``times`` of it span at most :data:`MAX_SPAN`, else raise naming ``argument``."""
+    if _span_minutes(spec) * times > _MAX_SPAN_MINUTES:
+        limit = _MAX_SPAN_MINUTES // _UNIT_MINUTES[spec.unit]
+        what = f"{spec.amount!r} {spec.unit}" if times == 1 else f"{times} x {spec.amount!r}"
+        raise InvalidArgumentError(
+            f"must span at most 100 years ({limit} {spec.unit}; got {what})",
+            argument=argument,
+            fix="escalation offsets and repeats are bounded to 100 years",
+        )
+    return spec
+
+
+def _real_time(spec: Within) -> _dt.timedelta:
+    """``spec`` as real time (a business hour counts as an hour): the fallback of :func:`_shift`."""
+    return _dt.timedelta(minutes=_span_minutes(spec))
+
+
+def _shift(cal: BusinessCalendar, at: _dt.datetime, spec: Within, sign: int) -> _dt.datetime:
+    """:func:`_apply`, measured in real time where the calendar cannot place the result."""
+    try:
+        return _apply(cal, at, spec, sign)
+    except (CalendarError, OverflowError):
+        try:
+            return at + _real_time(spec) * sign
+        except OverflowError:
+            return at
 
 
 def _apply(cal: BusinessCalendar, at: _dt.datetime, spec: Within, sign: int) -> _dt.datetime:
@@ -108,10 +162,43 @@ class Trigger:
     :func:`elapsed`.
     """
 
-    kind: str = attrs.field(validator=attrs.validators.in_(_TRIGGER_KINDS))
+    kind: str = attrs.field()
     offset: Within | None = None
     fraction: float | None = None
     business: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        offset, fraction = self.offset, self.fraction
+        if not isinstance(self.kind, str) or self.kind not in _TRIGGER_KINDS:
+            raise InvalidArgumentError(
+                f"unknown trigger kind {self.kind!r}",
+                argument="kind",
+                fix=f"use one of {', '.join(_TRIGGER_KINDS)}",
+            )
+        if self.kind in ("before_due", "after_due"):
+            if not isinstance(offset, Within):
+                raise InvalidArgumentError(
+                    f"must be a within(...) offset, not {type(offset).__name__}",
+                    argument="offset",
+                    fix=f"use {self.kind}(hours=2) or {self.kind}(business_hours=4)",
+                )
+            if offset.unit == "business_days":
+                raise InvalidArgumentError(
+                    "business_days cannot offset a trigger",
+                    argument="business_days",
+                    fix="use business_hours= (e.g. 8 for one working day)",
+                )
+            _bounded(offset, offset.unit)
+        elif offset is not None:
+            raise InvalidArgumentError(f"{self.kind} takes no offset", argument="offset")
+        if self.kind == "elapsed":
+            _check_fraction(fraction)
+            if not isinstance(self.business, bool):
+                raise InvalidArgumentError(
+                    f"must be a bool, not {type(self.business).__name__}", argument="business"
+                )
+        elif fraction is not None:
+            raise InvalidArgumentError(f"{self.kind} takes no fraction", argument="fraction")
 
     @property
     def is_breach(self) -> bool:
@@ -127,11 +214,14 @@ class Trigger:
         if self.kind == "elapsed":
             assert self.fraction is not None
             if self.business:
-                window = calendar.between(made_at, due_at)
-                return to_utc(calendar.add(made_at, window * self.fraction), "at")
+                try:
+                    window = calendar.between(made_at, due_at)
+                    return to_utc(calendar.add(made_at, window * self.fraction), "at")
+                except CalendarError:
+                    pass  # outside the calendar's years: the window in real time
             return made_at + (due_at - made_at) * self.fraction
         assert self.offset is not None
-        return _apply(calendar, due_at, self.offset, -1 if self.kind == "before_due" else 1)
+        return _shift(calendar, due_at, self.offset, -1 if self.kind == "before_due" else 1)
 
     def to_string(self) -> str:
         """A compact form: ``before_due(business_hours=4)``."""
@@ -145,16 +235,25 @@ class Trigger:
 
     @classmethod
     def parse(cls, text: str) -> Trigger:
-        """Read the form written by :meth:`to_string`."""
-        kind, _, rest = text.partition("(")
+        """Read the form written by :meth:`to_string`.
+
+        Raises:
+            InvalidArgumentError: naming ``trigger``, when ``text`` is not that form.
+        """
+        kind, _, rest = check_text(text, "trigger").partition("(")
         args = rest.rstrip(")").strip()
-        if kind == "at_due":
-            return at_due()
-        if kind == "elapsed":
-            fraction, _, flag = args.partition(",")
-            return elapsed(float(fraction), business="True" in flag)
-        if kind in ("before_due", "after_due"):
-            return cls(kind, Within.parse(args))
+        try:
+            if kind == "at_due":
+                return at_due()
+            if kind == "elapsed":
+                fraction, _, flag = args.partition(",")
+                return elapsed(float(fraction), business="True" in flag)
+            if kind in ("before_due", "after_due"):
+                return cls(kind, Within.parse(args))
+        except (InvalidArgumentError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"cannot read trigger {text!r} ({exc})", argument="trigger"
+            ) from None
         raise InvalidArgumentError(f"cannot read trigger {text!r}", argument="trigger")
 
     def __str__(self) -> str:
@@ -230,15 +329,21 @@ def elapsed(fraction: float, *, business: bool = False) -> Trigger:
     Raises:
         InvalidArgumentError: ``fraction`` outside (0, 1], or not a number.
     """
+    return Trigger("elapsed", fraction=_check_fraction(fraction), business=bool(business))
+
+
+def _check_fraction(fraction: object) -> float:
     if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-        raise InvalidArgumentError("must be a number", argument="fraction")
+        raise InvalidArgumentError(
+            f"must be a number, not {type(fraction).__name__}", argument="fraction"
+        )
     if not math.isfinite(fraction) or not 0 < fraction <= 1:
         raise InvalidArgumentError(
             f"must be in (0, 1], got {fraction!r}",
             argument="fraction",
             fix="0.5 fires half way through the promise window",
         )
-    return Trigger("elapsed", fraction=float(fraction), business=bool(business))
+    return float(fraction)
 
 
 # --------------------------------------------------------------------------- steps
@@ -249,15 +354,49 @@ def _to_every(value: object) -> Within | None:
         return value
     if isinstance(value, _dt.timedelta):
         if value <= _dt.timedelta(0):
-            raise InvalidArgumentError("must be positive", argument="every")
-        return within(minutes=value.total_seconds() / 60)
+            raise InvalidArgumentError(f"must be positive (got {value})", argument="every")
+        return within(minutes=value / _dt.timedelta(minutes=1))
     if isinstance(value, str):
-        return Within.parse(value)
+        try:
+            return Within.parse(value)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(exc.message, argument="every", fix=exc.fix) from None
     raise InvalidArgumentError(
         f"must be a timedelta or within(...), not {type(value).__name__}",
         argument="every",
         fix="e.g. every=within(business_hours=2)",
     )
+
+
+def _check_recipient(notify: object) -> None:
+    check_identifier(notify, "notify")
+    assert isinstance(notify, str)
+    if not notify.strip():
+        raise InvalidArgumentError(
+            "must name a recipient", argument="notify", fix="e.g. notify='owner'"
+        )
+
+
+def _check_repeats(every: Within | None, times: object) -> int:
+    """The number of firings of a step repeating ``every``, checked against its bounds."""
+    if every is not None and times is None:
+        raise InvalidArgumentError(
+            "a repeating step needs times=",
+            argument="times",
+            fix="repeats are bounded: e.g. every=timedelta(hours=2), times=3",
+        )
+    count = check_count(1 if times is None else times, "times", 1, MAX_TIMES)
+    if every is None:
+        if count > 1:
+            raise InvalidArgumentError("times > 1 needs every=", argument="every")
+        return count
+    if every.amount <= 0:
+        raise InvalidArgumentError(f"must be positive (got {every})", argument="every")
+    if every.unit == "business_days":
+        raise InvalidArgumentError("use business_hours for repeats", argument="every")
+    _bounded(every, "every")
+    _bounded(every, "every", count - 1)
+    return count
 
 
 @attrs.frozen(cache_hash=True)
@@ -267,7 +406,7 @@ class Step:
     Args:
         trigger: when it fires (:func:`before_due`, :func:`at_due`, ...).
         notify: the recipient: ``"owner"``, ``"manager"``, a role or an address
-            the host understands.
+            the host understands (an identifier: it may become the owner).
         action: ``"notify"``, ``"reassign"`` (the recipient becomes the owner)
             or ``"raise_priority"``.
         every: repeat interval (a ``timedelta`` or ``within(business_hours=...)``);
@@ -275,11 +414,15 @@ class Step:
         times: how many times the step fires in all (1 without ``every``).
         quiet: hold a reminder to business hours (the next opening); breach
             steps (at or after the deadline) are never held.
-        name: a label for reports; defaults to the trigger and recipient.
+        name: a label for reports (an identifier); defaults to the trigger and
+            recipient.
 
     Raises:
         InvalidArgumentError: ``every`` without ``times`` (unbounded), ``times``
-            outside 1..1000, an unknown action, ``quiet`` on a breach step.
+            outside 1..1000, ``every`` not positive or its repeats spanning more
+            than 100 years, an unknown action, ``quiet`` on a breach step, a
+            ``notify`` or ``name`` that is not an identifier (empty, longer than
+            255 characters, a NUL byte or a lone surrogate).
     """
 
     trigger: Trigger = attrs.field()
@@ -297,35 +440,26 @@ class Step:
                 argument="trigger",
                 fix="use before_due(...), at_due(), after_due(...) or elapsed(...)",
             )
-        if not isinstance(self.notify, str) or not self.notify.strip() or "\x00" in self.notify:
-            raise InvalidArgumentError("must name a recipient", argument="notify")
-        if self.action not in ACTIONS:
+        _check_recipient(self.notify)
+        if not isinstance(self.action, str) or self.action not in ACTIONS:
             raise InvalidArgumentError(
                 f"unknown action {self.action!r}",
                 argument="action",
                 fix=f"use one of {', '.join(ACTIONS)}",
             )
-        if self.every is not None and self.times is None:
+        times = _check_repeats(self.every, self.times)
+        if not isinstance(self.quiet, bool):
             raise InvalidArgumentError(
-                "a repeating step needs times=",
-                argument="times",
-                fix="repeats are bounded: e.g. every=timedelta(hours=2), times=3",
+                f"must be a bool, not {type(self.quiet).__name__}", argument="quiet"
             )
-        times = 1 if self.times is None else self.times
-        if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= MAX_TIMES:
-            raise InvalidArgumentError(f"must be between 1 and {MAX_TIMES}", argument="times")
-        if times > 1 and self.every is None:
-            raise InvalidArgumentError("times > 1 needs every=", argument="every")
-        if self.every is not None and self.every.amount <= 0:
-            raise InvalidArgumentError("must be positive", argument="every")
-        if self.every is not None and self.every.unit == "business_days":
-            raise InvalidArgumentError("use business_hours for repeats", argument="every")
         if self.quiet and self.trigger.is_breach:
             raise InvalidArgumentError(
                 "a breach step is never held to business hours",
                 argument="quiet",
                 fix="use quiet only on before_due(...) and elapsed(...) steps",
             )
+        if self.name is not None:
+            check_identifier(self.name, "name")
         object.__setattr__(self, "times", times)
 
     @property
@@ -362,14 +496,7 @@ class Step:
 def _frozen_strings(value: object, argument: str) -> frozenset[str]:
     if value is None:
         return frozenset()
-    if isinstance(value, str):
-        return frozenset({value})
-    if isinstance(value, Iterable):
-        items = frozenset(value)
-        if not all(isinstance(i, str) and i for i in items):
-            raise InvalidArgumentError("must be non-empty strings", argument=argument)
-        return items
-    raise InvalidArgumentError("must be a string or strings", argument=argument)
+    return frozenset(check_ids(value, argument))
 
 
 def _kinds(value: object) -> frozenset[str]:
@@ -384,20 +511,35 @@ def _tiers(value: object) -> frozenset[str]:
     return _frozen_strings(value, "tiers")
 
 
+def _min_priority(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        check_count(value, "min_priority", 0, MAX_PRIORITY)
+
+
 @attrs.frozen(kw_only=True, cache_hash=True)
 class Match:
     """Which commitments a policy applies to; every given criterion must hold.
 
     Args:
-        kinds: the commitment's kind is one of these.
-        tags: the commitment carries all of these tags.
-        min_priority: the commitment's priority is at least this.
-        tiers: the customer's tier is one of these.
+        kinds: the commitment's kind is one of these (a list of identifiers).
+        tags: the commitment carries all of these tags (a list of identifiers).
+        min_priority: the commitment's priority is at least this (an int,
+            ``0 <= min_priority < 2**31``), or ``None``.
+        tiers: the customer's tier is one of these (a list of identifiers).
+
+    Raises:
+        InvalidArgumentError: a single string where a list is expected (wrap
+            it in a list), an item that is not an identifier, or a
+            ``min_priority`` that is not an int in range; the field is named.
+
+    >>> Match(kinds="reply")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    keepword.errors.InvalidArgumentError: kinds: must be a sequence of ids, not one string ...
     """
 
     kinds: frozenset[str] = attrs.field(factory=frozenset, converter=_kinds)
     tags: frozenset[str] = attrs.field(factory=frozenset, converter=_tags)
-    min_priority: int | None = None
+    min_priority: int | None = attrs.field(default=None, validator=_min_priority)
     tiers: frozenset[str] = attrs.field(factory=frozenset, converter=_tiers)
 
     @property
@@ -443,12 +585,25 @@ def _to_match(value: object) -> Match:
 def _to_steps(value: object) -> tuple[Step, ...]:
     if isinstance(value, Step):
         return (value,)
-    if not isinstance(value, Iterable):
-        raise InvalidArgumentError("must be a list of Step", argument="steps")
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidArgumentError(
+            f"must be a list of Step, not {type(value).__name__}", argument="steps"
+        )
     steps = tuple(value)
-    if not all(isinstance(s, Step) for s in steps):
-        raise InvalidArgumentError("must be a list of Step", argument="steps")
+    for i, step in enumerate(steps):
+        if not isinstance(step, Step):
+            raise InvalidArgumentError(
+                f"must be a Step, not {type(step).__name__}",
+                argument=f"steps[{i}]",
+                fix="build it with Step(trigger, notify=...)",
+            )
     return steps
+
+
+def _policy_name(_inst: object, _attribute: attrs.Attribute[Any], value: Any) -> None:
+    check_identifier(value, "name")
+    if not value.strip():
+        raise InvalidArgumentError("must be a non-empty name", argument="name")
 
 
 @attrs.frozen(cache_hash=True)
@@ -458,16 +613,20 @@ class EscalationPolicy:
     The policy's :attr:`version` is a fingerprint of its content: editing a
     policy gives a new version, and commitments keep the snapshot they were
     made under.
+
+    Args:
+        name: an identifier, unique in a :class:`PolicySet`.
+        steps: a list of :class:`Step` (or one).
+        match: a :class:`Match` or a mapping of its fields.
+
+    Raises:
+        InvalidArgumentError: the name is not an identifier, a step is not a
+            :class:`Step`, or the match is invalid (the field is named).
     """
 
-    name: str = attrs.field()
+    name: str = attrs.field(validator=_policy_name)
     steps: tuple[Step, ...] = attrs.field(factory=tuple, converter=_to_steps, kw_only=True)
     match: Match = attrs.field(factory=Match, converter=_to_match, kw_only=True)
-
-    @name.validator
-    def _check_name(self, _attribute: object, value: object) -> None:
-        if not isinstance(value, str) or not value.strip() or "\x00" in value:
-            raise InvalidArgumentError("must be a non-empty name", argument="name")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot (what a commitment records)."""
@@ -483,7 +642,7 @@ class EscalationPolicy:
         return cls(
             data["name"],
             steps=[Step.from_dict(s) for s in data.get("steps", ())],
-            match=Match(**data.get("match", {})),
+            match=_to_match(data.get("match")),
         )
 
     @property
@@ -494,9 +653,22 @@ class EscalationPolicy:
 
 
 def _to_policies(value: Iterable[EscalationPolicy]) -> tuple[EscalationPolicy, ...]:
-    if isinstance(value, EscalationPolicy) or not isinstance(value, Iterable):
-        raise InvalidArgumentError("must be a list of EscalationPolicy", argument="policies")
-    return tuple(value)
+    if isinstance(value, (EscalationPolicy, str, bytes, Mapping)) or not isinstance(
+        value, Iterable
+    ):
+        raise InvalidArgumentError(
+            f"must be a list of EscalationPolicy, not {type(value).__name__}",
+            argument="policies",
+            fix="wrap a single policy in a list",
+        )
+    policies = tuple(value)
+    for i, policy in enumerate(policies):
+        if not isinstance(policy, EscalationPolicy):
+            raise InvalidArgumentError(
+                f"must be an EscalationPolicy, not {type(policy).__name__}",
+                argument=f"policies[{i}]",
+            )
+    return policies
 
 
 @attrs.frozen
@@ -507,18 +679,21 @@ class PolicySet:
     (the default).
 
     Raises:
-        InvalidArgumentError: a catch-all policy before the last place, or two
-            policies with one name.
+        InvalidArgumentError: an item that is not an :class:`EscalationPolicy`,
+            a catch-all policy before the last place, or two policies with one
+            name.
     """
 
     policies: tuple[EscalationPolicy, ...] = attrs.field(converter=_to_policies)
 
     def __attrs_post_init__(self) -> None:
         names = [p.name for p in self.policies]
-        if not all(isinstance(p, EscalationPolicy) for p in self.policies):
-            raise InvalidArgumentError("must be EscalationPolicy values", argument="policies")
         if len(set(names)) != len(names):
-            raise InvalidArgumentError("policy names must be unique", argument="policies")
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise InvalidArgumentError(
+                f"policy names must be unique ({', '.join(map(repr, twice))} repeats)",
+                argument="policies",
+            )
         for policy in self.policies[:-1]:
             if policy.match.is_empty:
                 raise InvalidArgumentError(
@@ -570,6 +745,11 @@ def plan(
     Ordered by time, then by the step's position in the policy, then repeat:
     the order a tick fires them in.  Plans are cached: a tick asks for the
     same commitment's plan several times, and a plan is an immutable tuple.
+
+    A plan never raises for a valid policy: where ``calendar`` cannot place a
+    firing (outside the years 1900-2199, or no open time for a year around
+    it), the step's offset counts in real time (a business hour as an hour)
+    and a quiet reminder is not held.
     """
     if policy is None:
         return ()
@@ -579,12 +759,20 @@ def plan(
         first = step.trigger.at(made_at, due_at, calendar)
         times = step.times or 1
         for repeat in range(times):
-            at = first if repeat == 0 else _apply(calendar, first, _times(step, repeat), 1)
-            if step.quiet and not calendar.is_open(at):
-                at = to_utc(calendar.next_open(at), "at")
+            at = first if repeat == 0 else _shift(calendar, first, _times(step, repeat), 1)
+            if step.quiet:
+                at = _held(calendar, at)
             firings.append(Firing(at=at, step_index=index, repeat=repeat, step=step))
     firings.sort(key=lambda f: (f.at, f.step_index, f.repeat))
     return tuple(firings)
+
+
+def _held(calendar: BusinessCalendar, at: _dt.datetime) -> _dt.datetime:
+    """``at``, or the next opening when the business is closed then (kept where unknown)."""
+    try:
+        return at if calendar.is_open(at) else to_utc(calendar.next_open(at), "at")
+    except CalendarError:
+        return at
 
 
 def _times(step: Step, repeat: int) -> Within:

@@ -17,8 +17,14 @@ from typing import Any
 import attrs
 
 from keepword._instant import to_utc
+from keepword._validate import check_text
+from keepword._validate import count as _count
+from keepword._validate import identifier as _identifier
+from keepword._validate import text as _text
+from keepword.errors import InvalidArgumentError
+from keepword.escalation import ACTIONS
 
-__all__ = ["Notice", "NoticeState", "notice_from_storage"]
+__all__ = ["MAX_KEY", "Notice", "NoticeState", "notice_from_storage"]
 
 
 class NoticeState(enum.StrEnum):
@@ -27,6 +33,43 @@ class NoticeState(enum.StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"
     ACKED = "acked"
+
+
+#: The longest idempotency key: a 255-character commitment id and ``:version:step:repeat``.
+MAX_KEY = 320
+_MAX_INT32 = 2**31 - 1
+
+
+def _key(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    check_text(value, attribute.name)
+    if not value or len(value) > MAX_KEY:
+        raise InvalidArgumentError(
+            f"must be 1 to {MAX_KEY} characters (got {len(value)})", argument=attribute.name
+        )
+
+
+def _action(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or value not in ACTIONS:
+        raise InvalidArgumentError(
+            f"must be one of {', '.join(ACTIONS)} (got {value!r})", argument=attribute.name
+        )
+
+
+def _flag(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(
+            f"must be a bool, not {type(value).__name__}", argument=attribute.name
+        )
+
+
+def _state(value: Any) -> NoticeState:
+    try:
+        return NoticeState(value)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"must be one of {', '.join(s.value for s in NoticeState)} (got {value!r})",
+            argument="state",
+        ) from None
 
 
 # attrs' mypy plugin wants named converter functions, one per field.
@@ -75,28 +118,35 @@ class Notice:
             (missed ticks catching up).
         breach: the step fires at or after the deadline.
         state: pending, claimed or acked.
+
+    Raises:
+        InvalidArgumentError: a field is invalid (named in the error): an id,
+            tenant, customer, owner or kind that is not an identifier, text
+            with a NUL byte or a lone surrogate, a count out of range, an
+            unknown action or state.
+        NaiveDatetimeError: an instant is naive.
     """
 
-    id: str
-    tenant: str
-    idempotency_key: str
-    commitment_id: str
-    deadline_version: int
-    step_index: int
-    repeat: int
-    step: str
-    recipient: str
-    action: str
-    customer: str
-    owner: str
-    kind: str
-    what: str
+    id: str = attrs.field(validator=_identifier)
+    tenant: str = attrs.field(validator=_identifier)
+    idempotency_key: str = attrs.field(validator=_key)
+    commitment_id: str = attrs.field(validator=_identifier)
+    deadline_version: int = attrs.field(validator=_count(1, _MAX_INT32))
+    step_index: int = attrs.field(validator=_count(0, _MAX_INT32))
+    repeat: int = attrs.field(validator=_count(0, _MAX_INT32))
+    step: str = attrs.field(validator=_text)
+    recipient: str = attrs.field(validator=_text)
+    action: str = attrs.field(validator=_action)
+    customer: str = attrs.field(validator=_identifier)
+    owner: str = attrs.field(validator=_identifier)
+    kind: str = attrs.field(validator=_identifier)
+    what: str = attrs.field(validator=_text)
     due_at: _dt.datetime = attrs.field(converter=_due_at)
     scheduled_at: _dt.datetime = attrs.field(converter=_scheduled_at)
     fired_at: _dt.datetime = attrs.field(converter=_fired_at)
-    late: bool = False
-    breach: bool = False
-    state: NoticeState = attrs.field(default=NoticeState.PENDING, converter=NoticeState)
+    late: bool = attrs.field(default=False, validator=_flag)
+    breach: bool = attrs.field(default=False, validator=_flag)
+    state: NoticeState = attrs.field(default=NoticeState.PENDING, converter=_state)
     claimed_until: _dt.datetime | None = attrs.field(default=None, converter=_claimed_until)
     acked_at: _dt.datetime | None = attrs.field(default=None, converter=_acked_at)
 
@@ -121,9 +171,9 @@ def notice_from_storage(**fields: Any) -> Notice:
 
     Raises:
         TypeError: a field is unknown or missing.
-        InvalidArgumentError: an instant is not a datetime (named in the error).
+        InvalidArgumentError: a field is invalid, as :class:`Notice` checks it
+            (named in the error).
         NaiveDatetimeError: an instant is naive (named in the error).
-        ValueError: ``state`` is not a :class:`NoticeState` value.
 
     >>> import datetime as dt
     >>> t = dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC)

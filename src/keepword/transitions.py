@@ -8,6 +8,14 @@ it causes and folds it in with :func:`~keepword.commitment.apply`; it returns
 the new commitment and the new events (a :data:`Change`), and changes
 nothing else.  So a commitment is always what its history says.  Pure
 functions, no I/O: the tracker loads, calls one of these, and saves.
+
+Deadlines are refused outside the years the calendars compute (1900-2199,
+:data:`~keepword.calendar.FIRST_YEAR` to :data:`~keepword.calendar.LAST_YEAR`)
+at ``promise``, ``renegotiate`` and ``retarget``.  A commitment stored with
+such a deadline anyway (by an older keepword or another writer) stays
+keepable: ``keep``, ``fail`` and ``cancel`` always work on an open or paused
+commitment, and where its calendar cannot measure or move a time (a pause, a
+lateness), real time is used instead.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from keepword._instant import from_iso, td_us, to_utc
 from keepword._json import FrozenDict, FrozenList, freeze_json
 from keepword._snapshots import calendar_snapshot, policy_snapshot
 from keepword._validate import check_identifier, check_text
-from keepword.calendar import BusinessCalendar, Within
+from keepword.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, Within
 
 # the fold's own helpers: the trusted constructors take values checked here
 from keepword.commitment import (
@@ -35,7 +43,7 @@ from keepword.commitment import (
     _trusted_event,
     apply,
 )
-from keepword.errors import InvalidArgumentError, InvalidTransitionError
+from keepword.errors import CalendarError, InvalidArgumentError, InvalidTransitionError
 from keepword.escalation import EscalationPolicy, Firing, due_now, plan
 from keepword.notice import Notice, _trusted_notice
 
@@ -79,12 +87,31 @@ def _check_calendar_arg(calendar: Any) -> BusinessCalendar:
     return calendar
 
 
+_FIRST = _dt.datetime(FIRST_YEAR, 1, 1, tzinfo=_dt.UTC)
+_END = _dt.datetime(LAST_YEAR + 1, 1, 1, tzinfo=_dt.UTC)
+
+
+def _in_years(value: _dt.datetime, argument: str) -> _dt.datetime:
+    """``value`` (UTC) if it falls in the years the calendars compute, else CalendarError."""
+    if not _FIRST <= value < _END:
+        raise CalendarError(
+            f"{value.isoformat()} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
+            argument=argument,
+            fix=f"use an instant in the years {FIRST_YEAR}-{LAST_YEAR}",
+        )
+    return value
+
+
 def _resolve_due(
     due: Any, start: _dt.datetime, calendar: BusinessCalendar
 ) -> tuple[_dt.datetime, str | None]:
-    """The instant and the spec string (``None`` for an explicit instant) of ``due``."""
+    """The instant and the spec string (``None`` for an explicit instant) of ``due``.
+
+    Both ``start`` and the deadline must fall in the years 1900-2199.
+    """
+    _in_years(start, "now")
     if isinstance(due, _dt.datetime):
-        return to_utc(due, "due"), None
+        return _in_years(to_utc(due, "due"), "due"), None
     if isinstance(due, Within):
         return to_utc(calendar.resolve(start, due), "due"), due.to_string()
     raise InvalidArgumentError(
@@ -163,11 +190,34 @@ def _breach_if_missed(draft: _Draft, now: _dt.datetime, late_at: _dt.datetime) -
         )
 
 
+def _open_between(calendar: BusinessCalendar, a: _dt.datetime, b: _dt.datetime) -> _dt.timedelta:
+    """Open time from ``a`` to ``b`` (zero if ``b`` is not later), real time where unmeasurable."""
+    if b <= a:
+        return _ZERO
+    try:
+        return max(calendar.between(a, b), _ZERO)
+    except CalendarError:  # outside the calendar's years
+        return b - a
+
+
+def _open_after(calendar: BusinessCalendar, at: _dt.datetime, span: _dt.timedelta) -> _dt.datetime:
+    """``at`` plus ``span`` of open time, never earlier than ``at``; real time where it cannot."""
+    if span <= _ZERO:
+        return at
+    try:
+        moved = to_utc(calendar.add(at, span), "due")
+    except CalendarError:  # outside the calendar's years, or no open time ahead
+        try:
+            moved = at + span
+        except OverflowError:
+            return at
+    return max(moved, at)
+
+
 def _resume_data(c: Commitment, now: _dt.datetime) -> dict[str, Any]:
     paused_at = c.paused_at if c.paused_at is not None else now  # a hand-built value: no shift
-    paused = max(c.calendar.between(paused_at, now), _ZERO) if now > paused_at else _ZERO
-    due = c.due_at if paused == _ZERO else to_utc(c.calendar.add(c.due_at, paused), "due")
-    due = max(due, c.due_at)  # a pause never shortens a deadline
+    paused = _open_between(c.calendar, paused_at, now)
+    due = _open_after(c.calendar, c.due_at, paused)  # a pause never shortens a deadline
     return {
         "paused_at": _iso(paused_at),
         "paused_us": td_us(paused),
@@ -191,7 +241,7 @@ def promise(
     calendar: BusinessCalendar,
     due: Within | _dt.datetime,
     external_ref: str | None = None,
-    tags: Iterable[str] = (),
+    tags: Iterable[str] | None = (),
     priority: int = 0,
     waiting_for: str | None = None,
     terms: Mapping[str, Any] | None = None,
@@ -208,7 +258,8 @@ def promise(
         calendar: the calendar the deadline runs on (kept as a snapshot).
         due: a ``within(...)`` spec resolved from ``now`` on ``calendar``, or
             an explicit aware instant.
-        external_ref, tags, priority, waiting_for, terms: see :class:`Commitment`.
+        external_ref, priority, waiting_for, terms: see :class:`Commitment`.
+        tags: identifiers (any iterable, read once; ``None`` for none).
         actor: who made the promise.
         policy: the escalation policy chosen for it (kept as a snapshot, with
             its name and version recorded in the event).
@@ -219,7 +270,8 @@ def promise(
     Raises:
         InvalidArgumentError: a field is invalid, or ``due`` is before ``now``.
         NaiveDatetimeError: ``now`` or ``due`` is naive.
-        CalendarError: the calendar cannot resolve the deadline.
+        CalendarError: ``now`` or the deadline falls outside the years
+            1900-2199, or the calendar cannot resolve the deadline.
 
     >>> import datetime as dt
     >>> from keepword.calendar import BusinessCalendar, within
@@ -244,7 +296,7 @@ def promise(
         "what": check_text(what, "what"),
         "due_at": _iso(due_at),
         "external_ref": _optional_identifier(external_ref, "external_ref"),
-        "tags": FrozenList(_to_tags(tags)),
+        "tags": FrozenList(() if tags is None else _to_tags(tags)),
         "priority": priority,
         "waiting_for": _optional_identifier(waiting_for, "waiting_for"),
         "terms": freeze_json(plain_terms, "terms"),
@@ -317,33 +369,42 @@ def keep(
     It is kept on time iff ``kept_at <= due_at``.
     A late keep first records a ``"breached"`` event (unless this deadline's
     breach is already recorded) and sets ``lateness`` to the business time
-    between the deadline and ``kept_at``; an on-time keep has zero lateness.
-    A paused commitment is resumed first (its deadline moves as usual).
+    between the deadline and ``kept_at`` (real time where the calendar cannot
+    measure it: outside the years 1900-2199); an on-time keep has zero
+    lateness.  A paused commitment is resumed first (its deadline moves as
+    :func:`resume` moves it).  Keeping never fails for the deadline's sake:
+    any open or paused commitment can be kept, whatever its deadline.
 
     Args:
         c: an open or paused commitment.
         now: when this is recorded.
         kept_at: when it was kept (default ``now``); not after ``now`` and not
-            before ``made_at``.
+            before ``made_at``.  Errors name it ``at``, as
+            :meth:`keepword.Tracker.keep` calls it.
         actor: who kept it.
 
     Raises:
         InvalidTransitionError: it is already kept, broken or cancelled.
-        InvalidArgumentError: ``kept_at`` is in the future or before ``made_at``.
+        InvalidArgumentError: ``at`` is in the future or before ``made_at``.
+        NaiveDatetimeError: ``at`` or ``now`` is naive.
     """
     _require(c, "keep", Status.OPEN, Status.PAUSED)
     now = to_utc(now, "now")
-    at = now if kept_at is None else to_utc(kept_at, "kept_at")
+    at = now if kept_at is None else to_utc(kept_at, "at")
     if at > now:
-        raise InvalidArgumentError("must not be in the future", argument="kept_at")
+        raise InvalidArgumentError(
+            f"must not be in the future ({at.isoformat()} > now {now.isoformat()})", argument="at"
+        )
     if at < c.made_at:
-        raise InvalidArgumentError("must not be before the promise was made", argument="kept_at")
+        raise InvalidArgumentError(
+            f"must not be before the promise was made ({c.made_at.isoformat()})", argument="at"
+        )
     draft = _Draft(c, _actor(actor))
     if c.status is Status.PAUSED:
         draft.emit("resumed", now, _resume_data(c, now))
     _breach_if_missed(draft, now, at)
     due = draft.current.due_at
-    lateness = max(draft.current.calendar.between(due, at), _ZERO) if at > due else _ZERO
+    lateness = _open_between(draft.current.calendar, due, at)
     draft.emit(
         "kept",
         now,
@@ -404,7 +465,10 @@ def resume(c: Commitment, *, now: _dt.datetime, actor: str | None = None) -> Cha
 
     The deadline moves later by the business time (on the commitment's
     calendar) that passed while it was paused; if that moves it, the
-    ``deadline_version`` goes up by one.
+    ``deadline_version`` goes up by one.  Where the calendar cannot measure
+    the pause or move the deadline (an instant outside the years 1900-2199, or
+    no open time for a year ahead), real time is used instead, so a paused
+    commitment can always be resumed; a pause never shortens a deadline.
 
     Raises:
         InvalidTransitionError: it is not paused.
@@ -434,6 +498,8 @@ def renegotiate(
         InvalidTransitionError: it is not open.
         InvalidArgumentError: the new deadline is before ``now`` (or before
             ``made_at``).
+        CalendarError: ``now`` or the new deadline falls outside the years
+            1900-2199.
     """
     _require(c, "renegotiate", Status.OPEN)
     now = to_utc(now, "now")
@@ -535,12 +601,20 @@ def retarget(
 
     Raises:
         InvalidTransitionError: it is kept, broken or cancelled.
-        CalendarError: ``calendar`` cannot resolve the deadline.
+        CalendarError: ``calendar`` cannot resolve the deadline, or the
+            deadline it gives falls outside the years 1900-2199.
     """
     _require(c, "retarget", Status.OPEN, Status.PAUSED)
     now = to_utc(now, "now")
     calendar = _check_calendar_arg(calendar)
-    due_at = recompute_due(c, calendar)
+    try:
+        due_at = _in_years(recompute_due(c, calendar), "calendar")
+    except CalendarError as exc:
+        raise CalendarError(
+            f"cannot recompute the deadline on this calendar: {exc.message}",
+            argument="calendar",
+            fix="keep the commitment on its calendar, or renegotiate its deadline first",
+        ) from None
     draft = _Draft(c, _actor(actor))
     if c.status is Status.OPEN:
         _breach_if_missed(draft, now, now)
