@@ -24,7 +24,20 @@ from keepword._validate import text as _text
 from keepword.errors import InvalidArgumentError
 from keepword.escalation import ACTIONS
 
-__all__ = ["MAX_KEY", "Notice", "NoticeState", "notice_from_storage"]
+__all__ = [
+    "MAX_KEY",
+    "NOTICE_ACTIONS",
+    "TICK_ERROR",
+    "Notice",
+    "NoticeState",
+    "notice_from_storage",
+]
+
+TICK_ERROR = "tick_error"
+"""The ``kind`` and ``action`` of the notice telling the host the tick set a commitment aside."""
+
+NOTICE_ACTIONS = (*ACTIONS, TICK_ERROR)
+"""Every ``Notice.action``: a step's action, or :data:`TICK_ERROR`."""
 
 
 class NoticeState(enum.StrEnum):
@@ -49,9 +62,9 @@ def _key(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 
 def _action(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or value not in ACTIONS:
+    if not isinstance(value, str) or value not in NOTICE_ACTIONS:
         raise InvalidArgumentError(
-            f"must be one of {', '.join(ACTIONS)} (got {value!r})", argument=attribute.name
+            f"must be one of {', '.join(NOTICE_ACTIONS)} (got {value!r})", argument=attribute.name
         )
 
 

@@ -45,7 +45,7 @@ from keepword.commitment import (
 )
 from keepword.errors import CalendarError, InvalidArgumentError, InvalidTransitionError
 from keepword.escalation import EscalationPolicy, Firing, due_now, plan
-from keepword.notice import Notice, _trusted_notice
+from keepword.notice import TICK_ERROR, Notice, _trusted_notice
 
 __all__ = [
     "Change",
@@ -711,10 +711,6 @@ def escalate(
     draft.emit("escalated", now, data, built=True)
     new, events = draft.done()
     return new, events, tuple(notices)
-
-
-TICK_ERROR = "tick_error"
-"""The ``kind`` and ``action`` of the notice that tells the host a commitment was set aside."""
 
 
 def set_aside(
