@@ -316,7 +316,7 @@ def _conv_country(value: object) -> str | None:
     if value is None:
         return None
     code = _code(value, "country", "country")
-    if code not in _supported():
+    if code not in _supported() or not str(value).isascii():  # "ıt".upper() is "IT"
         raise CalendarError(
             f"unknown country code {clip(value)}",
             argument="country",

@@ -22,6 +22,7 @@ from keepword._instant import (
     LO_US,
     amount_us,
     from_us,
+    td_us,
     to_us,
     to_utc,
 )
@@ -122,7 +123,11 @@ class FrozenClock:
         parts = [(amount_us(delta, 1, "delta"), "delta")] if delta is not None else []
         units = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
         parts += [(amount_us(units[name], unit_us, name), name) for name, unit_us in _UNIT_US]
-        step = sum(us for us, _ in parts)
+        # each part is a checked, bounded number: timedelta rounds them as it always has
+        step = td_us(
+            (delta or _dt.timedelta())
+            + _dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        )
         if step < 0:
             raise InvalidArgumentError(
                 "cannot advance a clock backwards",
