@@ -205,9 +205,15 @@ def within(
       after the start's local date; ``0`` means today's close if the business
       is still open today, else the next business day's close.
 
+    An amount at least as long as the supported years 1900-2199 (109,573
+    days, 2,629,752 hours, 157,785,120 minutes, in any unit, business ones
+    included) can never resolve inside them and is refused here, before any
+    calendar computes.
+
     Raises:
         InvalidArgumentError: no unit, two units, a negative, ``bool``, NaN or
-            infinite amount, or a fractional ``days``/``business_days``.
+            infinite amount, a fractional ``days``/``business_days``, or an
+            amount longer than the supported years; it names the unit.
 
     >>> within(hours=24)
     Within(unit='hours', amount=24)
@@ -436,8 +442,13 @@ class BusinessCalendar:
     :meth:`to_dict` and :meth:`from_dict` snapshot one.
 
     Raises:
-        CalendarError: an unknown zone, country or subdivision; hours that are
-            empty, unreadable, zero-length or overlapping.
+        CalendarError: naming the argument: an unknown or malformed zone name
+            (checked before any file is read), a country or subdivision that
+            ``holidays.list_supported_countries()`` does not list; hours that
+            are empty, unreadable, zero-length, overlapping or not text (a
+            day's hours are a text or a list of texts); dates that are not
+            dates; holiday names that are not text, or hold NUL or a lone
+            surrogate.
     """
 
     tz: str = attrs.field(converter=_conv_tz)
@@ -570,6 +581,13 @@ class BusinessCalendar:
         at a close gives the close.  Negative amounts count backwards and land
         on an opening rather than the previous close.  Zero gives ``start`` if
         open, else the next opening.
+
+        Raises:
+            InvalidArgumentError: ``delta`` is not a timedelta, or an amount is
+                not a finite number.
+            CalendarError: naming the amount, when the result would leave
+                the years 1900-2199 (an amount longer than they are is
+                refused before computing).
 
         >>> import datetime as dt
         >>> cal = BusinessCalendar(tz="UTC", hours="Mon-Fri 09:00-17:00")
