@@ -21,8 +21,10 @@ __all__ = [
     "DayHours",
     "Interval",
     "Week",
+    "clip",
     "fmt_day_hours",
     "fmt_week",
+    "intervals_text",
     "parse_intervals",
     "parse_week",
 ]
@@ -34,9 +36,9 @@ DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ALL_DAYS = ("daily", "everyday", "all")
 _INTERVAL_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-_GROUP_RE = re.compile(
-    r"^\s*(?P<days>[A-Za-z]+(?:\s*[-,]\s*[A-Za-z]+)*)\s+(?P<intervals>\S.*?)\s*$"
-)
+# Matched against a stripped group; no lazy quantifier before a trailing ``\s*$``,
+# which would take quadratic time on a long run of spaces.
+_GROUP_RE = re.compile(r"(?P<days>[A-Za-z]+(?:\s*[-,]\s*[A-Za-z]+)*)\s+(?P<intervals>\S.*)")
 
 # One interval of local wall time: minutes after the local midnight of the day it
 # starts on; ``end`` may pass 1440 for an overnight interval (at most start + 1440).
@@ -45,11 +47,49 @@ DayHours = tuple[Interval, ...]
 Week = tuple[DayHours, ...]
 
 
+def clip(value: object, limit: int = 60) -> str:
+    """``repr(value)`` for an error message, cut short when it is long."""
+    try:
+        shown = repr(value)
+    except Exception:  # a huge int or a hostile __repr__: name the type instead
+        return f"a {type(value).__name__}"
+    return shown if len(shown) <= limit else f"{shown[: limit - 5]}...{shown[-2:]}"
+
+
 def _minutes(hh: str, mm: str, text: str, argument: str, *, end: bool) -> int:
     h, m = int(hh), int(mm)
     if m > 59 or h > 24 or (h == 24 and (m != 0 or not end)):
-        raise CalendarError(f"{text!r} is not a time of day", argument=argument)
+        raise CalendarError(f"{clip(text)} is not a time of day", argument=argument)
     return h * 60 + m
+
+
+def intervals_text(value: object, argument: str) -> str:
+    """One day's intervals given as text or as a list of texts, joined into one text.
+
+    ``"09:00-12:00,13:00-17:00"`` and ``["09:00-12:00", "13:00-17:00"]`` both
+    give the first form; anything else (a number, ``None``, bytes, a list
+    holding a non-string) raises :class:`CalendarError` naming ``argument``.
+
+    >>> intervals_text(["10:00-12:00", "13:00-14:00"], "hours")
+    '10:00-12:00,13:00-14:00'
+    >>> intervals_text(0, "hours")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    keepword.errors.CalendarError: hours: a day's hours must be text like '09:00-17:00' ...
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        odd = sorted({type(part).__name__ for part in value if not isinstance(part, str)})
+        if not odd:
+            return ",".join(value)
+        shown = f"a {type(value).__name__} holding {', '.join(odd)}"
+    else:
+        shown = type(value).__name__
+    raise CalendarError(
+        f"a day's hours must be text like '09:00-17:00' or a list of such texts, not {shown}",
+        argument=argument,
+        fix="e.g. {'mon': '09:00-17:00', 'sat': ['10:00-12:00', '13:00-14:00']}",
+    )
 
 
 def parse_intervals(text: str, argument: str) -> DayHours:
@@ -61,7 +101,7 @@ def parse_intervals(text: str, argument: str) -> DayHours:
         match = _INTERVAL_RE.match(part)
         if not match:
             raise CalendarError(
-                f"cannot read interval {part.strip()!r}",
+                f"cannot read interval {clip(part.strip())}",
                 argument=argument,
                 fix="write intervals as HH:MM-HH:MM, separated by commas",
             )
@@ -69,7 +109,7 @@ def parse_intervals(text: str, argument: str) -> DayHours:
         end = _minutes(match[3], match[4], part, argument, end=True)
         if start == end:
             raise CalendarError(
-                f"interval {part.strip()!r} is empty",
+                f"interval {clip(part.strip())} is empty",
                 argument=argument,
                 fix="an interval must open and close at different times",
             )
@@ -79,7 +119,7 @@ def parse_intervals(text: str, argument: str) -> DayHours:
     out.sort()
     for (_, prev_end), (start, _) in pairwise(out):
         if start < prev_end:
-            raise CalendarError(f"intervals overlap in {text!r}", argument=argument)
+            raise CalendarError(f"intervals overlap in {clip(text)}", argument=argument)
     return tuple(out)
 
 
@@ -89,7 +129,7 @@ def _day_index(name: str, argument: str) -> int:
         if key in (short.lower(), full):
             return i
     raise CalendarError(
-        f"unknown day {name.strip()!r}", argument=argument, fix="use Mon, Tue, ... Sun or Daily"
+        f"unknown day {clip(name.strip())}", argument=argument, fix="use Mon, Tue, ... Sun or Daily"
     )
 
 
@@ -134,11 +174,11 @@ def parse_week(hours: str | Mapping[Any, Any], argument: str = "hours") -> Week:
                 argument=argument,
                 fix="e.g. hours='Mon-Fri 09:00-17:00'",
             )
-        groups = [(m, g) for g in hours.split(";") if g.strip() for m in [_GROUP_RE.match(g)]]
+        groups = [(_GROUP_RE.fullmatch(g), g) for group in hours.split(";") if (g := group.strip())]
         for match, group in groups:
             if match is None:
                 raise CalendarError(
-                    f"cannot read {group.strip()!r}",
+                    f"cannot read {clip(group)}",
                     argument=argument,
                     fix="write groups like 'Mon-Fri 09:00-12:00,13:00-17:00; Sat 10:00-14:00'",
                 )
@@ -152,10 +192,10 @@ def parse_week(hours: str | Mapping[Any, Any], argument: str = "hours") -> Week:
             elif isinstance(key, str):
                 days = _parse_days(key, argument)
             else:
-                raise CalendarError(f"unknown day {key!r}", argument=argument)
-            text = value if isinstance(value, str) else ",".join(value)
+                raise CalendarError(f"unknown day {clip(key)}", argument=argument)
+            intervals = parse_intervals(intervals_text(value, argument), argument)
             for day in days:
-                per_day[day].extend(parse_intervals(text, argument))
+                per_day[day].extend(intervals)
     else:
         raise CalendarError(
             f"must be a string or a mapping, not {type(hours).__name__}", argument=argument

@@ -10,7 +10,6 @@ stated in :mod:`keepword.calendar`.  Pure arithmetic, no I/O.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import threading
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
@@ -20,8 +19,18 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from keepword._hours import DAY_MIN, DAY_NAMES, DayHours, Week, fmt_day_hours, parse_intervals
-from keepword._instant import EPOCH, from_us, to_us, to_utc
-from keepword.errors import CalendarError
+from keepword._instant import (
+    EPOCH,
+    FIRST_YEAR,
+    HI_US,
+    LAST_YEAR,
+    LO_US,
+    SPAN_US,
+    from_us,
+    to_us,
+    to_utc,
+)
+from keepword.errors import CalendarError, KeepwordError
 
 if TYPE_CHECKING:
     from keepword.calendar import BusinessCalendar, Within
@@ -38,9 +47,6 @@ __all__ = [
     "scaled",
 ]
 
-#: First and last calendar years keepword computes business time for.
-FIRST_YEAR: Final = 1900
-LAST_YEAR: Final = 2199
 #: A stretch with no open time longer than this is treated as "never open".
 MAX_CLOSED_DAYS: Final = 366
 
@@ -48,8 +54,6 @@ US = 1_000_000
 MINUTE_US = 60 * US
 _WEEK_MIN = 7 * DAY_MIN
 _MAX_CLOSED_US = MAX_CLOSED_DAYS * 86_400 * US
-# Longer than any span inside the supported years: amounts beyond it are refused.
-_SPAN_US = (LAST_YEAR - FIRST_YEAR + 2) * 366 * 86_400 * US
 
 
 @attrs.frozen
@@ -96,8 +100,8 @@ def scaled(amount: float, unit_us: int) -> int:
     """``amount`` units of ``unit_us`` microseconds, refusing what no calendar can reach."""
     if type(amount) is int and -1_000_000_000 < amount < 1_000_000_000:
         return amount * unit_us
-    if abs(amount) > _SPAN_US // unit_us or (isinstance(amount, float) and math.isnan(amount)):
-        raise _horizon()
+    if not abs(amount) < SPAN_US / unit_us:  # also NaN
+        raise _horizon("spec")
     return round(amount * unit_us)
 
 
@@ -118,6 +122,9 @@ class Timeline:
         self.special_us = (
             sum(e - s for day in self.special.values() for s, e in day) + 7 * DAY_MIN
         ) * MINUTE_US
+        # business days accrue no faster than the weekly business days plus special days
+        self.days_per_week = sum(1 for day in week if day)
+        self.special_days = sum(1 for day in self.special.values() if day)
         self.years: dict[int, _Year] = {}
         self.lock = threading.Lock()
         self.tables: Tables | None = None
@@ -126,28 +133,28 @@ class Timeline:
 
     def instant(self, value: object, argument: str) -> int:
         """Microseconds since the epoch of an aware instant, refusing naive or out-of-range ones."""
-        if isinstance(value, _dt.datetime) and value.utcoffset() is not None:
-            try:
+        try:
+            if isinstance(value, _dt.datetime) and value.utcoffset() is not None:
                 us = to_us(value)  # aware arithmetic: no intermediate datetimes
-            except OverflowError:
-                us = to_us(to_utc(value, argument))
-        else:
-            us = to_us(to_utc(value, argument))  # raises the right error
-        if not _LO_US <= us < _HI_US:
+            else:
+                us = to_us(to_utc(value, argument))  # raises the right error
+        except KeepwordError:
+            raise
+        except (ArithmeticError, ValueError, TypeError):
+            # near the ends of the datetime range, or a tzinfo that fails: to_utc
+            # gives the exact instant or a named error
+            us = to_us(to_utc(value, argument))
+        if not LO_US <= us < HI_US:
             raise CalendarError(
                 f"{value!r} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
                 argument=argument,
             )
         return us
 
-    def out(self, us: int) -> _dt.datetime:
+    def out(self, us: int, argument: str = "spec") -> _dt.datetime:
         """The aware datetime, in the calendar's zone, of ``us`` microseconds since the epoch."""
-        if not _LO_US <= us < _HI_US:
-            raise CalendarError(
-                f"the result falls outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
-                argument="spec",
-                fix="use a smaller amount",
-            )
+        if not LO_US <= us < HI_US:
+            raise _horizon(argument)
         seconds, micro = divmod(us, US)
         local = _dt.datetime.fromtimestamp(seconds, self.zone)
         return local.replace(microsecond=micro) if micro else local
@@ -296,24 +303,28 @@ class Timeline:
             return t
         return self.ensure(_year_of(lo_us) - 1, _year_of(hi_us) + 1)
 
-    def grow(self, t: Tables, forward: bool) -> Tables:
+    def grow(self, t: Tables, forward: bool, argument: str) -> Tables:
         """Load one more year in a direction (never past the supported years)."""
         if forward:
             if t.last > LAST_YEAR:
-                raise _horizon()
+                raise _horizon(argument)
             return self.ensure(t.first, t.last + 1)
         if t.first < FIRST_YEAR:
-            raise _horizon()
+            raise _horizon(argument)
         return self.ensure(t.first - 1, t.last)
 
-    def add_us(self, us: int, delta: int) -> int:
-        """``us`` plus ``delta`` microseconds of open time (negative counts back)."""
+    def add_us(self, us: int, delta: int, argument: str = "spec") -> int:
+        """``us`` plus ``delta`` microseconds of open time (negative counts back).
+
+        ``argument`` names the caller's amount in the error raised when the
+        result would leave the supported years.
+        """
         if abs(delta) > 30 * 86_400 * US:
             # Open time accrues no faster than the weekly hours allow (plus any special
             # hours): refuse at once what cannot be reached inside the supported years.
-            room = (_HI_US - us) if delta > 0 else (us - _LO_US)
+            room = (HI_US - us) if delta > 0 else (us - LO_US)
             if abs(delta) > room * self.max_open_rate + self.special_us:
-                raise _horizon()
+                raise _horizon(argument)
         t = self.tables
         if t is None or not t.lo_us <= us < t.hi_us:
             t = self.covering(us, us)
@@ -321,7 +332,7 @@ class Timeline:
             i = bisect_right(t.starts, us) - 1
             if i >= 0 and us <= t.ends[i]:
                 return us  # open, or exactly at a close
-            return self.next_open_us(us)
+            return self.next_open_us(us, argument)
         while True:
             i = bisect_right(t.starts, us) - 1
             target = delta + (
@@ -333,7 +344,7 @@ class Timeline:
                     last = t.ends[-1] if t.ends else _year_start_us(t.first)
                     if _year_start_us(t.last + 1) - max(last, us) > _MAX_CLOSED_US:
                         raise _never_open(max(last, us))
-                    t = self.grow(t, True)
+                    t = self.grow(t, True, argument)
                     continue
                 if _crosses_long_gap(t, i + 1, j):
                     raise _never_open(us)
@@ -343,14 +354,14 @@ class Timeline:
                 first = t.starts[0] if t.starts else _year_start_us(t.last + 1)
                 if min(first, us) - _year_start_us(t.first) > _MAX_CLOSED_US:
                     raise _never_open(_year_start_us(t.first))
-                t = self.grow(t, False)
+                t = self.grow(t, False, argument)
                 continue
             inside = i >= 0 and us < t.ends[i]
             if _crosses_long_gap(t, j + 1, i if inside else i + 1):
                 raise _never_open(us)
             return t.starts[j] + (target - t.cum[j])
 
-    def next_open_us(self, us: int) -> int:
+    def next_open_us(self, us: int, argument: str = "at") -> int:
         """The earliest open instant at or after ``us``."""
         t = self.covering(us, us)
         while True:
@@ -364,9 +375,9 @@ class Timeline:
             last = t.ends[-1] if t.ends else _year_start_us(t.first)
             if _year_start_us(t.last + 1) - max(last, us) > _MAX_CLOSED_US:
                 raise _never_open(max(last, us))
-            t = self.grow(t, True)
+            t = self.grow(t, True, argument)
 
-    def next_close_us(self, us: int) -> int:
+    def next_close_us(self, us: int, argument: str = "at") -> int:
         """The close of the open stretch containing ``us`` (which must be open)."""
         t = self.covering(us, us)
         while True:
@@ -374,13 +385,18 @@ class Timeline:
             if t.ends[i] < _year_start_us(t.last):
                 return t.ends[i]
             if t.ends[i] - us > _MAX_CLOSED_US:
-                raise CalendarError("the calendar never closes within a year", argument="at")
-            t = self.grow(t, True)
+                raise CalendarError("the calendar never closes within a year", argument=argument)
+            t = self.grow(t, True, argument)
 
     def business_day_close(self, us: int, n: int) -> int:
         """Close of business on the ``n``-th business day after ``us``'s local date (0: today's)."""
-        t = self.covering(us, us)
         local = from_us(us).astimezone(self.zone).date().toordinal()
+        if n > MAX_CLOSED_DAYS:
+            # refuse at once what the business days left in the supported years cannot reach
+            weeks_left = (_LAST_ORD - local) // 7 + 1
+            if n > weeks_left * self.days_per_week + self.special_days:
+                raise _horizon("spec")
+        t = self.covering(us, us)
         while True:
             idx = bisect_right(t.bd_ord, local)
             if n == 0 and idx > 0 and t.bd_ord[idx - 1] == local and us < t.bd_close[idx - 1]:
@@ -390,7 +406,7 @@ class Timeline:
                 last = t.bd_ord[-1] if t.bd_ord else _year_start_ord(t.first)
                 if _year_start_ord(t.last + 1) - max(last, local) > MAX_CLOSED_DAYS:
                     raise _never_open(us)
-                t = self.grow(t, True)
+                t = self.grow(t, True, "spec")
                 continue
             k = bisect_left(t.bd_gaps, max(idx, 1))
             if k < len(t.bd_gaps) and t.bd_gaps[k] <= target:
@@ -419,9 +435,9 @@ class Timeline:
         try:
             day = local.date() + _dt.timedelta(days=int(amount))
         except OverflowError:
-            raise _horizon() from None
+            raise _horizon("spec") from None
         if day.year > LAST_YEAR:
-            raise _horizon()
+            raise _horizon("spec")
         minutes = local.hour * 60 + local.minute
         rest = local.second * US + local.microsecond
         return self.local_us(day, minutes) + rest
@@ -468,15 +484,14 @@ def _year_of(us: int) -> int:
     return (EPOCH + _dt.timedelta(microseconds=us)).year
 
 
-_LO_US: Final = _year_start_us(FIRST_YEAR)
-_HI_US: Final = _year_start_us(LAST_YEAR + 1)
+_LAST_ORD: Final = _dt.date(LAST_YEAR + 1, 1, 1).toordinal()
 
 
-def _horizon() -> CalendarError:
+def _horizon(argument: str) -> CalendarError:
     return CalendarError(
-        f"the deadline falls outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
-        argument="spec",
-        fix="use a smaller amount or a start nearer today",
+        f"the result falls outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
+        argument=argument,
+        fix="use a smaller amount or an instant nearer today",
     )
 
 

@@ -33,7 +33,8 @@ the beginning of a one-hour gap that ends inside it) is closed that day.
 from __future__ import annotations
 
 import datetime as _dt
-import math
+import functools
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
@@ -42,8 +43,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 import holidays as _holidays
 
-from keepword._hours import DAY_NAMES, fmt_day_hours, fmt_week, parse_intervals, parse_week
-from keepword._instant import td_us, to_utc
+from keepword._hours import (
+    DAY_NAMES,
+    clip,
+    fmt_day_hours,
+    fmt_week,
+    intervals_text,
+    parse_intervals,
+    parse_week,
+)
+from keepword._instant import SPAN_US, amount_us, check_number, shown, to_utc
 from keepword._timeline import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -52,9 +61,9 @@ from keepword._timeline import (
     US,
     Timeline,
     open_before,
-    scaled,
 )
-from keepword.errors import CalendarError, InvalidArgumentError
+from keepword._validate import MAX_IDENTIFIER, check_text
+from keepword.errors import CalendarError, InvalidArgumentError, KeepwordError
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "MAX_CLOSED_DAYS", "BusinessCalendar", "Within", "within"]
 
@@ -71,6 +80,20 @@ _UNITS: Final = (
     "business_days",
 )
 _INTEGER_UNITS: Final = frozenset({"days", "business_days"})
+_HOUR_US: Final = 3600 * US
+_DAY_US: Final = 86_400 * US
+# Each unit's longest possible elapsed length: n business hours take at least n hours,
+# n business days at least n days.  An amount this long leaves the supported years.
+_UNIT_US: Final = {
+    "hours": _HOUR_US,
+    "minutes": MINUTE_US,
+    "days": _DAY_US,
+    "business_hours": _HOUR_US,
+    "business_minutes": MINUTE_US,
+    "business_days": _DAY_US,
+}
+# Amounts below these fit in the supported years (a margin of one unit keeps floats exact).
+_LIMITS: Final = {unit: SPAN_US // unit_us - 1 for unit, unit_us in _UNIT_US.items()}
 _UNIT_WORDS: Final = {
     "hours": ("hour", "hours"),
     "minutes": ("minute", "minutes"),
@@ -82,27 +105,25 @@ _UNIT_WORDS: Final = {
 
 
 def _check_amount(unit: str, amount: object) -> int | float:
-    if isinstance(amount, bool) or not isinstance(amount, int | float):
+    fast = type(amount) is int or (type(amount) is float and unit not in _INTEGER_UNITS)
+    if fast and 0 <= amount < _LIMITS.get(unit, 0):  # type: ignore[operator]
+        return amount  # type: ignore[return-value]  # the common case: nothing to refuse
+    value = check_number(amount, unit)
+    if value < 0:
         raise InvalidArgumentError(
-            f"must be a number, not {type(amount).__name__}",
-            argument=unit,
-            fix=f"pass e.g. within({unit}=3)",
-        )
-    if isinstance(amount, float) and not math.isfinite(amount):
-        raise InvalidArgumentError(f"must be finite, not {amount!r}", argument=unit)
-    if amount < 0:
-        raise InvalidArgumentError(
-            f"must not be negative (got {amount!r})",
+            f"must not be negative (got {shown(value)})",
             argument=unit,
             fix="a deadline lies after the promise; use a positive amount",
         )
-    if unit in _INTEGER_UNITS and not isinstance(amount, int):
+    if unit in _INTEGER_UNITS and not isinstance(value, int):
         raise InvalidArgumentError(
-            f"must be a whole number (an int), not {amount!r}",
+            f"must be a whole number (an int), not {value!r}",
             argument=unit,
             fix="use business_hours= or hours= for fractions of a day",
         )
-    return amount
+    if unit in _UNIT_US:  # refuse at once what cannot fit in the supported years
+        amount_us(value, _UNIT_US[unit], unit)
+    return value
 
 
 @attrs.frozen
@@ -184,9 +205,15 @@ def within(
       after the start's local date; ``0`` means today's close if the business
       is still open today, else the next business day's close.
 
+    An amount at least as long as the supported years 1900-2199 (109,573
+    days, 2,629,752 hours, 157,785,120 minutes, in any unit, business ones
+    included) can never resolve inside them and is refused here, before any
+    calendar computes.
+
     Raises:
         InvalidArgumentError: no unit, two units, a negative, ``bool``, NaN or
-            infinite amount, or a fractional ``days``/``business_days``.
+            infinite amount, a fractional ``days``/``business_days``, or an
+            amount longer than the supported years; it names the unit.
 
     >>> within(hours=24)
     Within(unit='hours', amount=24)
@@ -234,26 +261,38 @@ def _as_date(value: object, argument: str) -> _dt.date:
             return _dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise CalendarError(f"{value!r} is not a date", argument=argument, fix="use datetime.date(...)")
+    raise CalendarError(
+        f"{clip(value)} is not a date", argument=argument, fix="use datetime.date(...)"
+    )
+
+
+# An IANA name: ASCII components separated by "/", none starting with a dot.
+_ZONE_PART: Final = r"[A-Za-z0-9_+-][A-Za-z0-9_+.-]*"
+_ZONE_NAME: Final = re.compile(rf"{_ZONE_PART}(?:/{_ZONE_PART})*")
 
 
 def _conv_tz(value: object) -> str:
     name = getattr(value, "key", value)
     if not isinstance(name, str) or not name.strip():
         raise CalendarError(
-            f"must be an IANA time zone name, not {value!r}",
+            f"must be an IANA time zone name, not {clip(value)}",
             argument="tz",
             fix="e.g. tz='America/New_York'",
         )
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarError(
-            f"unknown time zone {name!r}",
-            argument="tz",
-            fix="use an IANA name like 'Europe/Stockholm'",
-        ) from None
-    return name
+    # The shape is checked first: ZoneInfo reads files, and a name that is a
+    # directory, too long, or not a relative path would raise an OS error.
+    if len(name) <= MAX_IDENTIFIER and _ZONE_NAME.fullmatch(name):
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+        else:
+            return name
+    raise CalendarError(
+        f"unknown time zone {clip(name)}",
+        argument="tz",
+        fix="use an IANA name like 'Europe/Stockholm'; zoneinfo.available_timezones() lists them",
+    )
 
 
 def _conv_hours(value: object) -> str:
@@ -264,30 +303,78 @@ def _conv_hours(value: object) -> str:
     )
 
 
+@functools.cache
+def _supported() -> dict[str, dict[str, str]]:
+    """Country codes ``holidays`` supports -> their subdivisions (upper case -> as listed)."""
+    return {
+        code.upper(): {sub.upper(): sub for sub in subdivisions}
+        for code, subdivisions in _holidays.list_supported_countries().items()
+    }
+
+
+def _code(value: object, argument: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise CalendarError(f"{clip(value)} is not a {what} code", argument=argument)
+    return value.strip().upper()
+
+
 def _conv_country(value: object) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise CalendarError(f"{value!r} is not a country code", argument="country")
-    return value.strip().upper()
+    code = _code(value, "country", "country")
+    if code not in _supported() or not str(value).isascii():  # "ıt".upper() is "IT"
+        raise CalendarError(
+            f"unknown country code {clip(value)}",
+            argument="country",
+            fix="use an ISO 3166 code the holidays package supports, e.g. 'US' or 'SE'; "
+            "holidays.list_supported_countries() lists them",
+        )
+    return code
 
 
 def _conv_subdiv(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise CalendarError(f"{value!r} is not a subdivision code", argument="subdiv")
-    return value.strip().upper()
+    # Checked against the country in BusinessCalendar.__attrs_post_init__.
+    return None if value is None else _code(value, "subdiv", "subdivision")
+
+
+def _check_subdiv(country: str | None, subdiv: str) -> str:
+    """The subdivision as the ``holidays`` package spells it, or a CalendarError."""
+    if country is None:
+        raise CalendarError(
+            "a subdivision needs a country", argument="subdiv", fix="pass country= too"
+        )
+    known = _supported()[country]
+    if subdiv in known:
+        return known[subdiv]
+    some = ", ".join(sorted(known.values())[:12]) + (", ..." if len(known) > 12 else "")
+    raise CalendarError(
+        f"country {country} has no subdivision {clip(subdiv)}",
+        argument="subdiv",
+        fix=f"use one of {some}" if known else "leave subdiv out for this country",
+    )
+
+
+def _holiday_name(value: object) -> str:
+    if not isinstance(value, str):
+        raise CalendarError(
+            f"a holiday's name must be a str, not {type(value).__name__}",
+            argument="holidays",
+            fix="e.g. holidays={date(2026, 12, 24): 'Christmas Eve'}",
+        )
+    try:
+        return check_text(value, "holidays")
+    except InvalidArgumentError as exc:
+        raise CalendarError(exc.message, argument="holidays", fix=exc.fix) from None
 
 
 def _conv_holidays(value: object) -> tuple[tuple[_dt.date, str], ...]:
     if isinstance(value, Mapping):
-        items = [(_as_date(k, "holidays"), str(v)) for k, v in value.items()]
+        items = [(_as_date(k, "holidays"), _holiday_name(v)) for k, v in value.items()]
     elif isinstance(value, Iterable) and not isinstance(value, str | bytes):
         items = []
         for item in value:
             if isinstance(item, tuple | list) and len(item) == 2:
-                items.append((_as_date(item[0], "holidays"), str(item[1])))
+                items.append((_as_date(item[0], "holidays"), _holiday_name(item[1])))
             else:
                 items.append((_as_date(item, "holidays"), "holiday"))
     else:
@@ -302,10 +389,14 @@ def _conv_closures(value: object) -> tuple[tuple[_dt.date, _dt.date], ...]:
     for item in value:
         if isinstance(item, tuple | list):
             if len(item) != 2:
-                raise CalendarError(f"{item!r} is not a (first, last) pair", argument="closures")
+                raise CalendarError(
+                    f"{clip(item)} is not a (first, last) pair", argument="closures"
+                )
             first, last = _as_date(item[0], "closures"), _as_date(item[1], "closures")
             if last < first:
-                raise CalendarError(f"closure {item!r} ends before it starts", argument="closures")
+                raise CalendarError(
+                    f"closure {clip(item)} ends before it starts", argument="closures"
+                )
         else:
             first = last = _as_date(item, "closures")
         out.append((first, last))
@@ -323,9 +414,7 @@ def _conv_special(value: object) -> tuple[tuple[_dt.date, str], ...]:
         raise CalendarError("must be a mapping of date to hours", argument="special_hours")
     out = []
     for key, hours in pairs:
-        if not isinstance(hours, str):
-            hours = ",".join(hours)
-        day = parse_intervals(hours, "special_hours")
+        day = parse_intervals(intervals_text(hours, "special_hours"), "special_hours")
         out.append((_as_date(key, "special_hours"), fmt_day_hours(day) if day else ""))
     return tuple(sorted(out))
 
@@ -353,8 +442,13 @@ class BusinessCalendar:
     :meth:`to_dict` and :meth:`from_dict` snapshot one.
 
     Raises:
-        CalendarError: an unknown zone, country or subdivision; hours that are
-            empty, unreadable, zero-length or overlapping.
+        CalendarError: naming the argument: an unknown or malformed zone name
+            (checked before any file is read), a country or subdivision that
+            ``holidays.list_supported_countries()`` does not list; hours that
+            are empty, unreadable, zero-length, overlapping or not text (a
+            day's hours are a text or a list of texts); dates that are not
+            dates; holiday names that are not text, or hold NUL or a lone
+            surrogate.
     """
 
     tz: str = attrs.field(converter=_conv_tz)
@@ -372,18 +466,18 @@ class BusinessCalendar:
 
     def __attrs_post_init__(self) -> None:
         week = parse_week(self.hours)
-        if self.subdiv is not None and self.country is None:
-            raise CalendarError(
-                "a subdivision needs a country", argument="subdiv", fix="pass country= too"
-            )
+        if self.subdiv is not None:
+            object.__setattr__(self, "subdiv", _check_subdiv(self.country, self.subdiv))
         country_holidays = None
         if self.country is not None:
             try:
                 country_holidays = _holidays.country_holidays(self.country, subdiv=self.subdiv)
-            except NotImplementedError as exc:
+            except (NotImplementedError, LookupError, TypeError, AttributeError) as exc:
                 argument = "subdiv" if "subdivision" in str(exc) else "country"
                 raise CalendarError(
-                    str(exc), argument=argument, fix="see holidays.list_supported_countries()"
+                    f"the holidays package refused {self.country} {self.subdiv or ''}".strip(),
+                    argument=argument,
+                    fix="see holidays.list_supported_countries()",
                 ) from None
         object.__setattr__(self, "_state", Timeline(self, week, country_holidays))
 
@@ -428,8 +522,14 @@ class BusinessCalendar:
                 closures=[tuple(pair) for pair in data.get("closures", ())],
                 special_hours=dict(data.get("special_hours", {})),
             )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise CalendarError(f"not a calendar snapshot: {exc}", argument="data") from None
+        except KeepwordError:
+            raise
+        except (LookupError, TypeError, AttributeError, ValueError) as exc:
+            raise CalendarError(
+                f"not a calendar snapshot ({type(exc).__name__})",
+                argument="data",
+                fix="pass what BusinessCalendar.to_dict() returned",
+            ) from None
 
     # ----------------------------------------------------------------- properties
 
@@ -482,6 +582,13 @@ class BusinessCalendar:
         on an opening rather than the previous close.  Zero gives ``start`` if
         open, else the next opening.
 
+        Raises:
+            InvalidArgumentError: ``delta`` is not a timedelta, or an amount is
+                not a finite number.
+            CalendarError: naming the amount, when the result would leave
+                the years 1900-2199 (an amount longer than they are is
+                refused before computing).
+
         >>> import datetime as dt
         >>> cal = BusinessCalendar(tz="UTC", hours="Mon-Fri 09:00-17:00")
         >>> mon = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
@@ -490,9 +597,13 @@ class BusinessCalendar:
         >>> cal.add(mon, business_hours=-1).isoformat()
         '2026-11-20T16:00:00+00:00'
         """
-        total = _business_delta_us(delta, business_hours, business_minutes)
+        if delta is None and business_minutes is None and business_hours is not None:
+            argument = "business_hours"  # the common case
+            total = amount_us(business_hours, _HOUR_US, argument, CalendarError)
+        else:
+            total, argument = _business_delta_us(delta, business_hours, business_minutes)
         us = self._state.instant(start, "start")
-        return self._state.out(self._state.add_us(us, total))
+        return self._state.out(self._state.add_us(us, total, argument), argument)
 
     def between(self, a: _dt.datetime, b: _dt.datetime) -> _dt.timedelta:
         """Open time between ``a`` and ``b``; negative when ``b`` is before ``a``.
@@ -520,17 +631,22 @@ class BusinessCalendar:
         """The earliest instant at or after ``at`` when the business is open."""
         state = self._state
         us = state.instant(at, "at")
-        return state.out(state.next_open_us(us))
+        return state.out(state.next_open_us(us), "at")
 
     def next_close(self, at: _dt.datetime) -> _dt.datetime:
         """When the open stretch containing ``at`` (or the next one) closes."""
         state = self._state
         us = state.instant(at, "at")
-        return state.out(state.next_close_us(state.next_open_us(us)))
+        return state.out(state.next_close_us(state.next_open_us(us)), "at")
 
     def is_business_day(self, day: _dt.date) -> bool:
         """Whether any open interval starts on local date ``day``."""
         day = _as_date(day, "day")
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise CalendarError(
+                f"{day.isoformat()} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}",
+                argument="day",
+            )
         return bool(self._state.day_intervals(day)[0])
 
     def explain(self, start: _dt.datetime, spec: Within) -> str:
@@ -570,25 +686,21 @@ def _fmt_local(value: _dt.datetime, with_year: bool) -> str:
 
 def _business_delta_us(
     delta: _dt.timedelta | None, business_hours: float | None, business_minutes: float | None
-) -> int:
-    total = 0
+) -> tuple[int, str]:
+    """The amount of open time ``add`` moves by, and the argument that contributes most."""
+    parts: list[tuple[int, str]] = []
     if delta is not None:
         if not isinstance(delta, _dt.timedelta):
             raise InvalidArgumentError(
                 f"must be a timedelta, not {type(delta).__name__}", argument="delta"
             )
-        total += td_us(delta)
+        parts.append((amount_us(delta, 1, "delta", CalendarError), "delta"))
     for name, value, unit in (
-        ("business_hours", business_hours, 3600 * US),
+        ("business_hours", business_hours, _HOUR_US),
         ("business_minutes", business_minutes, MINUTE_US),
     ):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidArgumentError(
-                f"must be a number, not {type(value).__name__}", argument=name
-            )
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidArgumentError(f"must be finite, not {value!r}", argument=name)
-        total += scaled(value, unit)
-    return total
+        if value is not None:
+            parts.append((amount_us(value, unit, name, CalendarError), name))
+    if not parts:
+        return 0, "delta"
+    return sum(us for us, _ in parts), max(parts, key=lambda part: abs(part[0]))[1]
