@@ -40,6 +40,7 @@ from typing import Any, Final
 import attrs
 
 from keepword._instant import to_utc
+from keepword._offsets import MAX_SPAN, UNIT_MINUTES, bounded, check_span, shift
 from keepword._validate import check_count, check_identifier, check_ids, check_text
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.errors import CalendarError, InvalidArgumentError
@@ -67,19 +68,8 @@ ACTIONS: Final = ("notify", "reassign", "raise_priority")
 _TRIGGER_KINDS: Final = ("before_due", "at_due", "after_due", "elapsed")
 #: Repeats are bounded: at most this many firings per step and deadline.
 MAX_TIMES: Final = 1000
-#: The longest offset, repeat interval or span of repeats a step may have (100 years).
-MAX_SPAN: Final = _dt.timedelta(days=36_600)
 #: The largest priority accepted (a signed 32-bit column in every database).
 MAX_PRIORITY: Final = 2**31 - 1
-_UNIT_MINUTES: Final = {
-    "minutes": 1,
-    "business_minutes": 1,
-    "hours": 60,
-    "business_hours": 60,
-    "days": 1440,
-    "business_days": 1440,
-}
-_MAX_SPAN_MINUTES: Final = MAX_SPAN // _dt.timedelta(minutes=1)
 
 
 # --------------------------------------------------------------------------- triggers
@@ -98,60 +88,9 @@ def _offset(name: str, **units: float | None) -> Within:
             f"{name}() takes one unit, got {', '.join(sorted(given))}", argument=name
         )
     ((unit, amount),) = given.items()
+    if unit in UNIT_MINUTES and isinstance(amount, (int, float)) and not isinstance(amount, bool):
+        check_span(unit, amount, unit)  # before Within's own, wider bound
     return Within(unit, amount)  # the Trigger checks its unit and bound
-
-
-def _span_minutes(spec: Within) -> float:
-    """``spec``'s length in minutes, counting business time as real time."""
-    return spec.amount * _UNIT_MINUTES[spec.unit]
-
-
-def _bounded(spec: Within, argument: str, times: int = 1) -> Within:
-    """``spec`` if ``times`` of it span at most :data:`MAX_SPAN`, else raise naming ``argument``."""
-    if _span_minutes(spec) * times > _MAX_SPAN_MINUTES:
-        limit = _MAX_SPAN_MINUTES // _UNIT_MINUTES[spec.unit]
-        what = f"{spec.amount!r} {spec.unit}" if times == 1 else f"{times} x {spec.amount!r}"
-        raise InvalidArgumentError(
-            f"must span at most 100 years ({limit} {spec.unit}; got {what})",
-            argument=argument,
-            fix="escalation offsets and repeats are bounded to 100 years",
-        )
-    return spec
-
-
-def _real_time(spec: Within) -> _dt.timedelta:
-    """``spec`` as real time (a business hour counts as an hour): the fallback of :func:`_shift`."""
-    return _dt.timedelta(minutes=_span_minutes(spec))
-
-
-def _shift(cal: BusinessCalendar, at: _dt.datetime, spec: Within, sign: int) -> _dt.datetime:
-    """:func:`_apply`, measured in real time where the calendar cannot place the result."""
-    try:
-        return _apply(cal, at, spec, sign)
-    except (CalendarError, OverflowError):
-        try:
-            return at + _real_time(spec) * sign
-        except OverflowError:
-            return at
-
-
-def _apply(cal: BusinessCalendar, at: _dt.datetime, spec: Within, sign: int) -> _dt.datetime:
-    """``at`` moved by ``spec`` (forwards for sign=1, backwards for -1), in UTC."""
-    amount = spec.amount * sign
-    if spec.unit == "hours":
-        return at + _dt.timedelta(hours=amount)
-    if spec.unit == "minutes":
-        return at + _dt.timedelta(minutes=amount)
-    if spec.unit == "business_hours":
-        return to_utc(cal.add(at, business_hours=amount), "at")
-    if spec.unit == "business_minutes":
-        return to_utc(cal.add(at, business_minutes=amount), "at")
-    # calendar days at the same wall time (backwards: resolve forward from the earlier day)
-    if sign > 0:
-        return to_utc(cal.resolve(at, spec), "at")
-    local = at.astimezone(cal.zone)
-    back = local - _dt.timedelta(days=int(spec.amount))
-    return to_utc(back.replace(tzinfo=None).replace(tzinfo=cal.zone, fold=0), "at")
 
 
 @attrs.frozen(cache_hash=True)
@@ -188,7 +127,7 @@ class Trigger:
                     argument="business_days",
                     fix="use business_hours= (e.g. 8 for one working day)",
                 )
-            _bounded(offset, offset.unit)
+            bounded(offset, offset.unit)
         elif offset is not None:
             raise InvalidArgumentError(f"{self.kind} takes no offset", argument="offset")
         if self.kind == "elapsed":
@@ -221,7 +160,7 @@ class Trigger:
                     pass  # outside the calendar's years: the window in real time
             return made_at + (due_at - made_at) * self.fraction
         assert self.offset is not None
-        return _shift(calendar, due_at, self.offset, -1 if self.kind == "before_due" else 1)
+        return shift(calendar, due_at, self.offset, -1 if self.kind == "before_due" else 1)
 
     def to_string(self) -> str:
         """A compact form: ``before_due(business_hours=4)``."""
@@ -355,7 +294,9 @@ def _to_every(value: object) -> Within | None:
     if isinstance(value, _dt.timedelta):
         if value <= _dt.timedelta(0):
             raise InvalidArgumentError(f"must be positive (got {value})", argument="every")
-        return within(minutes=value / _dt.timedelta(minutes=1))
+        minutes = value / _dt.timedelta(minutes=1)
+        check_span("minutes", minutes, "every")
+        return within(minutes=minutes)
     if isinstance(value, str):
         try:
             return Within.parse(value)
@@ -394,8 +335,8 @@ def _check_repeats(every: Within | None, times: object) -> int:
         raise InvalidArgumentError(f"must be positive (got {every})", argument="every")
     if every.unit == "business_days":
         raise InvalidArgumentError("use business_hours for repeats", argument="every")
-    _bounded(every, "every")
-    _bounded(every, "every", count - 1)
+    bounded(every, "every")
+    bounded(every, "every", count - 1)
     return count
 
 
@@ -759,7 +700,7 @@ def plan(
         first = step.trigger.at(made_at, due_at, calendar)
         times = step.times or 1
         for repeat in range(times):
-            at = first if repeat == 0 else _shift(calendar, first, _times(step, repeat), 1)
+            at = first if repeat == 0 else shift(calendar, first, _times(step, repeat), 1)
             if step.quiet:
                 at = _held(calendar, at)
             firings.append(Firing(at=at, step_index=index, repeat=repeat, step=step))
