@@ -124,12 +124,3 @@ def test_the_shipped_stores_declare_every_port() -> None:
         assert store.ports == PORTS
     finally:
         store.close()
-
-
-def test_due_within_the_largest_timedelta_lists_every_open_commitment(tracker: kw.Tracker) -> None:
-    c = tracker.promise(
-        customer="acct-42", owner="alice", kind="reply", what="x", due=kw.within(days=3)
-    )
-    assert [x.id for x in tracker.due(within=dt.timedelta.max)] == [c.id]
-    with pytest.raises(kw.InvalidArgumentError, match="within"):
-        tracker.due(within=-dt.timedelta(seconds=1))
