@@ -50,6 +50,7 @@ class HitCounter:
         self.seen = 0
 
     def hit(self) -> bool:
+        """Count one more arrival; true if this is the ``after``-th."""
         self.seen += 1
         return self.seen == self.after
 

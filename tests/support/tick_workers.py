@@ -96,10 +96,12 @@ CONSUMER_KILL_POINTS = ("after_claim", "after_deliver")
 
 
 def iso(t: dt.datetime) -> str:
+    """``t`` as ISO 8601 text (how specs carry instants to the workers)."""
     return t.isoformat()
 
 
 def parse(text: str) -> dt.datetime:
+    """The instant :func:`iso` wrote."""
     return dt.datetime.fromisoformat(text)
 
 
@@ -335,6 +337,7 @@ def consume_worker(spec: dict[str, Any]) -> None:
 
 
 def wait_all(procs: Iterable[Any], timeout: float) -> None:
+    """Join ``procs`` within ``timeout`` seconds in all; kill those still running."""
     limit = time.time() + timeout
     for p in procs:
         p.join(max(0.0, limit - time.time()))
@@ -344,10 +347,77 @@ def wait_all(procs: Iterable[Any], timeout: float) -> None:
 
 
 def read_json(path: str) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or ``None`` if it is missing or half-written."""
     try:
         with open(path) as f:
             return json.load(f)  # type: ignore[no-any-return]
     except (OSError, ValueError):
+        return None
+
+
+class _Fleet:
+    """The processes of one :func:`run_fleet` call, and what became of each."""
+
+    def __init__(
+        self,
+        ctx: Any,
+        target: Callable[[dict[str, Any]], None],
+        kill_plan: list[dict[str, Any]],
+        workdir: str,
+    ) -> None:
+        self.ctx, self.target, self.workdir = ctx, target, workdir
+        self.plan = list(kill_plan)
+        self.go = os.path.join(workdir, f"go-{uuid.uuid4().hex[:6]}")
+        self.seq = 0
+        self.results: list[dict[str, Any]] = []
+        self.killed: collections.Counter[str] = collections.Counter()
+        self.unreached: list[str] = []
+        self.abnormal: list[str] = []
+        self.specs: list[dict[str, Any]] = []
+
+    def start(self, spec: dict[str, Any], *, first: bool) -> tuple[Any, dict[str, Any]]:
+        """Start one process for ``spec``, with the next planned kill, if any."""
+        self.seq += 1
+        spec = dict(spec)
+        spec["name"] = f"{spec.get('group', 'w')}-{self.seq}"
+        spec["out"] = os.path.join(self.workdir, f"{spec['name']}.json")
+        if "log" in spec:
+            spec["log"] = os.path.join(self.workdir, f"{spec['name']}.log")
+        spec["kill"] = self.plan.pop(0) if self.plan and not spec.get("freeze") else None
+        spec.pop("ready", None)
+        spec.pop("go", None)
+        if first:
+            spec["ready"] = os.path.join(self.workdir, f"{spec['name']}.ready")
+            spec["go"] = self.go
+        p = self.ctx.Process(target=self.target, args=(spec,))
+        p.start()
+        return p, spec
+
+    def release(self, live: list[tuple[Any, dict[str, Any]]]) -> None:
+        """Let the first processes go together, once each is ready (or one died)."""
+        limit = time.time() + 300
+        while time.time() < limit and not all(os.path.exists(s["ready"]) for _, s in live):
+            if any(not p.is_alive() for p, _ in live):
+                break
+            time.sleep(0.01)
+        Path(self.go).touch()
+
+    def reap(self, p: Any, spec: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+        """Record a finished process; start its replacement if it died at a planned kill."""
+        p.join()
+        self.specs.append(spec)
+        if p.exitcode == -signal.SIGKILL and spec.get("kill"):
+            self.killed[spec["kill"]["point"]] += 1
+            return self.start(spec, first=False)
+        if p.exitcode != 0:
+            self.abnormal.append(f"{spec['name']} exited with {p.exitcode}")
+        if spec.get("kill"):
+            self.unreached.append(spec["kill"]["point"])
+        data = read_json(spec["out"])
+        if data is None:
+            self.abnormal.append(f"{spec['name']} wrote no result")
+        else:
+            self.results.append(data)
         return None
 
 
@@ -370,72 +440,26 @@ def run_fleet(
     point, planned kills not reached (the process finished first) and other
     abnormal exits.
     """
-    go = os.path.join(workdir, f"go-{uuid.uuid4().hex[:6]}")
-    plan = list(kill_plan)
-    seq = 0
-
-    def start(spec: dict[str, Any], *, first: bool) -> tuple[Any, dict[str, Any]]:
-        nonlocal seq
-        seq += 1
-        spec = dict(spec)
-        spec["name"] = f"{spec.get('group', 'w')}-{seq}"
-        spec["out"] = os.path.join(workdir, f"{spec['name']}.json")
-        if "log" in spec:
-            spec["log"] = os.path.join(workdir, f"{spec['name']}.log")
-        spec["kill"] = plan.pop(0) if plan and not spec.get("freeze") else None
-        spec.pop("ready", None)
-        spec.pop("go", None)
-        if first:
-            spec["ready"] = os.path.join(workdir, f"{spec['name']}.ready")
-            spec["go"] = go
-        p = ctx.Process(target=target, args=(spec,))
-        p.start()
-        return p, spec
-
+    fleet = _Fleet(ctx, target, kill_plan, workdir)
     live: list[tuple[Any, dict[str, Any]]] = []
     try:
-        live = [start(spec, first=True) for spec in base_specs]
-        limit = time.time() + 300
-        while time.time() < limit and not all(os.path.exists(s["ready"]) for _, s in live):
-            if any(not p.is_alive() for p, _ in live):
-                break
-            time.sleep(0.01)
-        Path(go).touch()
-        results: list[dict[str, Any]] = []
-        killed: collections.Counter[str] = collections.Counter()
-        unreached: list[str] = []
-        abnormal: list[str] = []
-        specs: list[dict[str, Any]] = []
+        live = [fleet.start(spec, first=True) for spec in base_specs]
+        fleet.release(live)
         deadline = time.time() + timeout
         while live:
             if time.time() > deadline:
                 for p, _ in live:
                     p.kill()
                     p.join(5)
-                abnormal.append(f"{len(live)} process(es) still running at the timeout")
+                fleet.abnormal.append(f"{len(live)} process(es) still running at the timeout")
                 break
             if monitor is not None:
                 monitor(live)
             still: list[tuple[Any, dict[str, Any]]] = []
             for p, spec in live:
-                if p.is_alive():
-                    still.append((p, spec))
-                    continue
-                p.join()
-                specs.append(spec)
-                if p.exitcode == -signal.SIGKILL and spec.get("kill"):
-                    killed[spec["kill"]["point"]] += 1
-                    still.append(start(spec, first=False))
-                    continue
-                if p.exitcode != 0:
-                    abnormal.append(f"{spec['name']} exited with {p.exitcode}")
-                if spec.get("kill"):
-                    unreached.append(spec["kill"]["point"])
-                data = read_json(spec["out"])
-                if data is None:
-                    abnormal.append(f"{spec['name']} wrote no result")
-                else:
-                    results.append(data)
+                replacement = (p, spec) if p.is_alive() else fleet.reap(p, spec)
+                if replacement is not None:
+                    still.append(replacement)
             live = still
             time.sleep(0.02)
     finally:  # the parent was interrupted: take the workers down with it
@@ -444,12 +468,12 @@ def run_fleet(
                 p.kill()
                 p.join(5)
     return {
-        "results": results,
-        "killed": dict(killed),
-        "unreached": unreached,
-        "abnormal": abnormal,
-        "processes": seq,
-        "specs": specs,
+        "results": fleet.results,
+        "killed": dict(fleet.killed),
+        "unreached": fleet.unreached,
+        "abnormal": fleet.abnormal,
+        "processes": fleet.seq,
+        "specs": fleet.specs,
     }
 
 
@@ -480,6 +504,7 @@ class Resumer:
 
 
 def notice_rows(store: SqlStore, prefix: str) -> list[dict[str, Any]]:
+    """Every outbox row of the workload's tenant, as dictionaries."""
     table = store.metadata.tables[f"{prefix}notices"]
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(table).where(table.c.tenant == TENANT)).mappings().all()
@@ -487,10 +512,8 @@ def notice_rows(store: SqlStore, prefix: str) -> list[dict[str, Any]]:
 
 
 def all_commitments(store: SqlStore) -> list[Commitment]:
-    out: list[Commitment] = []
-    query = Query(order="made_at")
-    out = store.find(TENANT, query)
-    return out
+    """Every commitment of the workload's tenant, oldest first."""
+    return store.find(TENANT, Query(order="made_at"))
 
 
 def live_claims(store: SqlStore, prefix: str) -> int:
@@ -618,6 +641,7 @@ def outbox_deliveries(logs: Iterable[str]) -> dict[str, Any]:
 
 
 def summarize_workers(results: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Sum the workers' counts; gather raw errors, crashes and time-outs."""
     counts: collections.Counter[str] = collections.Counter()
     raw: list[str] = []
     crashed: list[str] = []
