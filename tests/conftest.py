@@ -36,8 +36,14 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # The store contract runs every property against every backend, each example a
-# few database round trips: it is sized on its own (keepword.testing.contract).
-settings.register_profile("keepword-contract", settings.default, max_examples=200)
+# few database round trips: under a profile bigger than CONTRACT_EXAMPLES (ci) it
+# is held to that many (keepword.testing.contract reads this profile).  Under dev
+# nothing is registered: the contract takes the loaded profile, and so do the
+# quick contract runs that tests/test_kit_catches_bugs.py starts with a profile of
+# their own (a registered contract profile would override theirs).
+CONTRACT_EXAMPLES = 200
+if settings.default.max_examples > CONTRACT_EXAMPLES:
+    settings.register_profile("keepword-contract", settings.default, max_examples=CONTRACT_EXAMPLES)
 
 # The helpers are imported as ``tests.support``; they hold no tests to collect.
 collect_ignore = ["support"]
@@ -98,5 +104,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     slow = terminalreporter.config.stash.get(_SLOW_DESELECTED, 0)
     if slow:
         terminalreporter.line(
-            f"{slow} slow tests deselected: set {SLOW_VARIABLE}=1 to run them too (.ci/run does)"
+            f"{slow} slow tests deselected: set {SLOW_VARIABLE}=1 to run them too"
+            " (.ci/run does), or pick them with -m slow"
         )

@@ -27,7 +27,13 @@ class TestSqlStoreContract(StoreContract):
         return store
 
 
-_STATEFUL_EXAMPLES = int(os.environ.get("KEEPWORD_SQL_STATEFUL_EXAMPLES", "25"))
+# Each example runs up to 40 steps against a database: 25 examples under the ci
+# profile (.ci/run, on every backend), 10 in a default run;
+# KEEPWORD_SQL_STATEFUL_EXAMPLES overrides both.
+_STATEFUL_EXAMPLES = int(
+    os.environ.get("KEEPWORD_SQL_STATEFUL_EXAMPLES")
+    or (25 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 10)
+)
 
 
 def test_the_state_machine_finds_no_divergence_from_memory_store(backend_url: str) -> None:
