@@ -1,10 +1,9 @@
-# ruff: noqa: E402
 """Benchmark keepword's business-time arithmetic against other libraries.
 
 Run from the repository root::
 
-    python benchmarks/calendar.py            # full run (a few minutes)
-    python benchmarks/calendar.py --quick    # CI smoke: proves it runs, timings meaningless
+    python -m benchmarks.calendar            # full run (a few minutes)
+    python -m benchmarks.calendar --quick    # CI smoke: proves it runs, timings meaningless
 
 One run, one set of inputs: a calendar open Mon-Fri 09:00-17:00 in
 America/New_York with US public holidays (``holidays`` package), and 200
@@ -30,20 +29,17 @@ agreement on the starts before anything is timed.
 
 from __future__ import annotations
 
-import os
 import sys
 
-# This file is called calendar.py: when run as a script its directory is
-# sys.path[0] and would shadow the standard library's ``calendar`` module
-# (imported by pandas, workalendar, _strptime ...).  Drop it before importing.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if not __package__:  # run as a file, not as a module from the repository root
+    sys.exit("run it from the repository root as a module: python -m benchmarks.calendar")
 
 import argparse
 import cProfile
 import datetime as dt
 import gc
 import hashlib
+import os
 import platform
 import pstats
 import random
@@ -290,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for line in machine_info():
         print(line)
-    print(f"command: python benchmarks/calendar.py{' --quick' if opts.quick else ''}")
+    print(f"command: python -m benchmarks.calendar{' --quick' if opts.quick else ''}")
     print()
 
     starts = make_starts(n_starts)

@@ -1,11 +1,10 @@
-# ruff: noqa: E402
 """Benchmark keepword's SQL store on SQLite against plain SQLAlchemy Core.
 
 Run from the repository root::
 
-    python benchmarks/store.py            # full run (a few minutes, ~1-2 GB of temp disk)
-    python benchmarks/store.py --quick    # CI smoke: proves it runs, timings meaningless
-    python benchmarks/store.py --profile  # also cProfile promise_many and promise()
+    python -m benchmarks.store            # full run (a few minutes, ~1-2 GB of temp disk)
+    python -m benchmarks.store --quick    # CI smoke: proves it runs, timings meaningless
+    python -m benchmarks.store --profile  # also cProfile promise_many and promise()
 
 One run, one SQLite file in WAL mode (a temporary directory, or ``--dir``),
 one ``SqlStore`` per table prefix.  Measured side by side:
@@ -37,13 +36,10 @@ The script always exits 0: it reports, it does not gate.
 
 from __future__ import annotations
 
-import os
 import sys
 
-# Run as a script, this directory is sys.path[0], and its calendar.py would
-# shadow the standard library's ``calendar`` module.  Drop it before importing.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if not __package__:  # run as a file, not as a module from the repository root
+    sys.exit("run it from the repository root as a module: python -m benchmarks.store")
 
 import argparse
 import cProfile
@@ -51,6 +47,7 @@ import datetime as dt
 import gc
 import hashlib
 import io
+import os
 import platform
 import pstats
 import random
@@ -520,7 +517,7 @@ def machine() -> list[str]:
             capture_output=True,
             text=True,
             check=False,
-            cwd=os.path.dirname(sys.modules["keepword"].__file__ or _HERE),
+            cwd=os.path.dirname(sys.modules["keepword"].__file__ or __file__),
         ).stdout.strip()
     except OSError:
         rev = "?"

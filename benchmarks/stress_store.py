@@ -18,8 +18,8 @@ exits 1 if anything failed (2 if a backend could not be reached).
 
 Usage, from the repository root::
 
-    python benchmarks/stress_store.py --backend all            # full size
-    python benchmarks/stress_store.py --backend sqlite --quick # smoke run, seconds
+    python -m benchmarks.stress_store --backend all            # full size
+    python -m benchmarks.stress_store --backend sqlite --quick # smoke run, seconds
 
 The PostgreSQL and MariaDB URLs come from ``--postgresql-url`` /
 ``--mariadb-url``, else ``KEEPWORD_TEST_POSTGRES_URL`` /
@@ -29,36 +29,34 @@ fresh tables (a random ``table_prefix``) and drops them afterwards.
 
 from __future__ import annotations
 
-import os
 import sys
 
-# This directory holds calendar.py, which would shadow the standard library's
-# ``calendar`` (imported by email, hence by SQLAlchemy): take it off the path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+if not __package__:  # run as a file, not as a module from the repository root
+    sys.exit("run it from the repository root as a module: python -m benchmarks.stress_store")
 
-import argparse  # noqa: E402
-import collections  # noqa: E402
-import datetime as dt  # noqa: E402
-import json  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import sqlite3  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-import uuid  # noqa: E402
-import zoneinfo  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import collections
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import sqlite3
+import tempfile
+import time
+import traceback
+import uuid
+import zoneinfo
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
-import attrs  # noqa: E402
-import pytz  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import attrs
+import pytz
+import sqlalchemy as sa
 
-from keepword import (  # noqa: E402
+from keepword import (
     BusinessCalendar,
     Commitment,
     FrozenClock,
@@ -68,11 +66,11 @@ from keepword import (  # noqa: E402
     Tracker,
     within,
 )
-from keepword._json import thaw_json  # noqa: E402
-from keepword.commitment import replay  # noqa: E402
-from keepword.errors import ConflictError, InvalidArgumentError  # noqa: E402
-from keepword.ports import Store  # noqa: E402
-from keepword.stores.sql import SqlStore  # noqa: E402
+from keepword._json import thaw_json
+from keepword.commitment import replay
+from keepword.errors import ConflictError, InvalidArgumentError
+from keepword.ports import Store
+from keepword.stores.sql import SqlStore
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)

@@ -25,43 +25,40 @@ machine's server runs with autovacuum off, and without statistics its planner
 reads every open commitment for each claim.
 
 Prints one table per backend with PASS/FAIL and exits 1 if anything failed.
-The worker code is shared with the test suite: ``tests/tick_workers.py``.
+The worker code is shared with the test suite: ``tests/support/tick_workers.py``.
 
 Usage, from the repository root::
 
-    python benchmarks/stress_tick.py                      # full size, every backend
-    python benchmarks/stress_tick.py --quick              # small, seconds per backend
-    python benchmarks/stress_tick.py --backend postgresql --n 5000 --kills 30
+    python -m benchmarks.stress_tick                      # full size, every backend
+    python -m benchmarks.stress_tick --quick              # small, seconds per backend
+    python -m benchmarks.stress_tick --backend postgresql --n 5000 --kills 30
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
-# This directory holds calendar.py, which would shadow the standard library's
-# ``calendar``: take it off the path; put tests/ (the shared workers) on it.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "tests"))
+if not __package__:  # run as a file, not as a module from the repository root
+    sys.exit("run it from the repository root as a module: python -m benchmarks.stress_tick")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
-import random  # noqa: E402
-import signal  # noqa: E402
-import sqlite3  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import signal
+import sqlite3
+import tempfile
+import time
+import uuid
+from typing import Any
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
+from tests.support import tick_workers as tw
 
-import tick_workers as tw  # noqa: E402
-from keepword import FrozenClock  # noqa: E402
-from keepword.stores.sql import SqlStore  # noqa: E402
+from keepword import FrozenClock
+from keepword.stores.sql import SqlStore
 
 DEFAULT_URLS = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",

@@ -32,40 +32,39 @@
 
 Usage, from the repository root::
 
-    python benchmarks/tick.py            # full size (about 10 minutes on 2 cores)
-    python benchmarks/tick.py --quick    # seconds; timings not meaningful
+    python -m benchmarks.tick            # full size (about 10 minutes on 2 cores)
+    python -m benchmarks.tick --quick    # seconds; timings not meaningful
 
 The script reports; it exits 0 unless something crashed.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "tests"))
+if not __package__:  # run as a file, not as a module from the repository root
+    sys.exit("run it from the repository root as a module: python -m benchmarks.tick")
 
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import inspect  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import platform  # noqa: E402
-import signal  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import datetime as dt
+import inspect
+import multiprocessing as mp
+import os
+import platform
+import signal
+import statistics
+import tempfile
+import time
+import uuid
+from typing import Any
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
+from tests.support import tick_workers as tw
 
-import tick_workers as tw  # noqa: E402
-from keepword import FrozenClock, Tracker  # noqa: E402
-from keepword._ids import new_id  # noqa: E402
-from keepword.stores.sql import SqlStore, _rows  # noqa: E402
-from keepword.transitions import promise  # noqa: E402
+from keepword import FrozenClock, Tracker
+from keepword._ids import new_id
+from keepword.stores.sql import SqlStore, _rows
+from keepword.transitions import promise
 
 PG = os.environ.get(
     "KEEPWORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

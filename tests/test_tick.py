@@ -1,10 +1,12 @@
-"""Tracker.tick, next_wakeup and the outbox, through the public API, on memory and SQLite."""
+"""Tracker.tick, next_wakeup and the outbox, through the public API, on every store.
+
+The ``store`` fixture (tests/conftest.py) runs each test on memory and SQLite, and on
+PostgreSQL and MariaDB when their URLs are set.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -24,17 +26,6 @@ LADDER = EscalationPolicy(
 
 def ny(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=NY.zone)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[kw.Store]:
-    if request.param == "memory":
-        yield kw.MemoryStore()
-        return
-    sql = kw.SqlStore(f"sqlite:///{tmp_path / 'tick.db'}")
-    sql.create_schema()
-    yield sql
-    sql.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Small sizes of the scenarios ``benchmarks/stress_tick.py`` runs at full size:
 worker processes started with ``spawn`` tick one SQLite file, PostgreSQL or
 MariaDB database (the servers run when ``KEEPWORD_TEST_POSTGRES_URL`` /
-``KEEPWORD_TEST_MARIADB_URL`` are set; see ``tests/sql_backends.py``), get
+``KEEPWORD_TEST_MARIADB_URL`` are set; see ``tests/support/backends.py``), get
 killed with ``SIGKILL`` at named points, frozen with ``SIGSTOP`` past their
 lease, run on skewed clocks, and drain the outbox while crashing.  Every check
 is an exact zero; the last test proves the checks can fail.
@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support import tick_workers as tw
+from tests.support.backends import unique_prefix
 
-import tick_workers as tw
 from keepword import (
     BusinessCalendar,
     EscalationPolicy,
@@ -35,7 +36,6 @@ from keepword import (
 )
 from keepword.stores.sql import SqlStore
 from keepword.transitions import firings
-from sql_backends import BACKENDS, backend_url, unique_prefix
 
 pytestmark = [
     pytest.mark.slow,
@@ -50,10 +50,10 @@ LIMIT = 10  # commitments per tick: many small claims, so the workers interleave
 CTX = multiprocessing.get_context("spawn")
 
 
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """``(url, prefix)`` of fresh keepword tables on each backend, dropped afterwards."""
-    url = backend_url(request.param, tmp_path)
+@pytest.fixture
+def db(backend_url: str) -> Iterator[tuple[str, str]]:
+    """``(url, prefix)`` of fresh keepword tables on each SQL backend, dropped afterwards."""
+    url = backend_url
     prefix = unique_prefix()
     admin = SqlStore(url, table_prefix=prefix)
     admin.create_schema()

@@ -1,10 +1,14 @@
-"""The Tracker: load, decide with pure transitions, save with the expected version."""
+"""The Tracker: load, decide with pure transitions, save with the expected version.
+
+Every test runs on each store of the ``store`` fixture (tests/conftest.py): memory,
+SQLite, and PostgreSQL and MariaDB when their URLs are set.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,8 +25,7 @@ from keepword.errors import (
     NaiveDatetimeError,
     NotFoundError,
 )
-from keepword.ports import Query
-from keepword.stores.memory import MemoryStore
+from keepword.ports import Query, Store
 from keepword.tracker import Tracker
 
 NY = ZoneInfo("America/New_York")
@@ -37,14 +40,7 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def store() -> Iterator[MemoryStore]:
-    s = MemoryStore()
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def tracker(store: MemoryStore, clock: FrozenClock) -> Tracker:
+def tracker(store: Store, clock: FrozenClock) -> Tracker:
     return Tracker(store, calendar=US, tenant="shop-7", clock=clock)
 
 
@@ -67,9 +63,9 @@ def consistent(c: Commitment) -> None:
 # --------------------------------------------------------------------------- the design example
 
 
-def test_the_indicative_example_from_the_design(clock: FrozenClock) -> None:
+def test_the_indicative_example_from_the_design(store: Store, clock: FrozenClock) -> None:
     cal = kw.BusinessCalendar(tz="America/New_York", hours="Mon-Fri 09:00-17:00", country="US")
-    tracker = Tracker(MemoryStore(), calendar=cal, tenant="shop-7", clock=clock)
+    tracker = Tracker(store, calendar=cal, tenant="shop-7", clock=clock)
     c = tracker.promise(
         customer="acct-42",
         owner="alice",
@@ -89,7 +85,7 @@ def test_the_indicative_example_from_the_design(clock: FrozenClock) -> None:
 # --------------------------------------------------------------------------- promise
 
 
-def test_promise_stores_version_one_in_the_tenant(tracker: Tracker, store: MemoryStore) -> None:
+def test_promise_stores_version_one_in_the_tenant(tracker: Tracker, store: Store) -> None:
     c = promise(tracker, tags=["vip", "b2b"], priority=2, terms={"discount": 0.1})
     assert (c.version, c.tenant, c.status) == (1, "shop-7", Status.OPEN)
     assert c.made_at == MON_10
@@ -98,7 +94,7 @@ def test_promise_stores_version_one_in_the_tenant(tracker: Tracker, store: Memor
     consistent(c)
 
 
-def test_calendar_for_picks_the_customer_calendar(store: MemoryStore, clock: FrozenClock) -> None:
+def test_calendar_for_picks_the_customer_calendar(store: Store, clock: FrozenClock) -> None:
     tracker = Tracker(
         store,
         calendar=US,
@@ -115,7 +111,7 @@ def test_calendar_for_picks_the_customer_calendar(store: MemoryStore, clock: Fro
     assert swedish.due_at == dt.datetime(2026, 11, 26, 16, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
-def test_calendar_for_must_return_a_calendar(store: MemoryStore, clock: FrozenClock) -> None:
+def test_calendar_for_must_return_a_calendar(store: Store, clock: FrozenClock) -> None:
     tracker = Tracker(store, calendar=US, clock=clock, calendar_for=lambda _: "UTC")  # type: ignore[arg-type,return-value]
     with pytest.raises(InvalidArgumentError) as err:
         promise(tracker)
@@ -124,7 +120,7 @@ def test_calendar_for_must_return_a_calendar(store: MemoryStore, clock: FrozenCl
 
 
 def test_the_same_external_ref_returns_the_existing_commitment(
-    tracker: Tracker, store: MemoryStore, clock: FrozenClock
+    tracker: Tracker, store: Store, clock: FrozenClock
 ) -> None:
     first = promise(tracker, external_ref="order-1", terms={"qty": 2})
     clock.advance(hours=1)
@@ -164,7 +160,7 @@ def test_the_same_external_ref_with_another_request_conflicts(
     assert tracker.count() == 1
 
 
-def test_external_refs_are_per_tenant(store: MemoryStore, clock: FrozenClock) -> None:
+def test_external_refs_are_per_tenant(store: Store, clock: FrozenClock) -> None:
     a = Tracker(store, calendar=US, tenant="a", clock=clock)
     b = Tracker(store, calendar=US, tenant="b", clock=clock)
     ca = promise(a, external_ref="r")
@@ -329,9 +325,7 @@ def test_keep_with_a_naive_at_is_refused_and_writes_nothing(tracker: Tracker) ->
     assert tracker.get(c.id) == c
 
 
-def test_retarget_uses_the_customer_calendar_by_default(
-    store: MemoryStore, clock: FrozenClock
-) -> None:
+def test_retarget_uses_the_customer_calendar_by_default(store: Store, clock: FrozenClock) -> None:
     chosen = {"cal": US}
     tracker = Tracker(store, calendar=US, clock=clock, calendar_for=lambda _: chosen["cal"])
     c = promise(tracker)
@@ -357,66 +351,79 @@ def test_mark_breached_writes_only_when_there_is_a_breach(
 # --------------------------------------------------------------------------- races and retries
 
 
-class FlakyStore(MemoryStore):
-    """A MemoryStore whose next ``update`` calls lose a race (someone else writes first)."""
+class RacingStore:
+    """A store whose next ``update`` calls lose a race: someone else writes first.
 
-    def __init__(self) -> None:
-        super().__init__()
+    Every other method is the wrapped store's, so the races run on each backend.
+    """
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
         self.races = 0
         self.meddle: Callable[[Commitment], Commitment] | None = None
         self.updates = 0
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
     def update(self, commitment: Commitment, *, expected_version: int) -> Commitment:
+        """Let a racer write first while ``races`` lasts, then write ``commitment``."""
         self.updates += 1
         if self.races:
             self.races -= 1
-            stored = self.get(commitment.tenant, commitment.id)
+            stored = self.inner.get(commitment.tenant, commitment.id)
             if self.meddle is not None:
                 changed = self.meddle(stored)
             else:
                 changed = kw.transitions.reassign(
                     stored, now=stored.made_at, owner=f"racer-{self.updates}"
                 )[0]
-            super().update(changed, expected_version=stored.version)
-        return super().update(commitment, expected_version=expected_version)
+            self.inner.update(changed, expected_version=stored.version)
+        return self.inner.update(commitment, expected_version=expected_version)
 
 
-def test_an_id_is_retried_three_times_after_lost_races(clock: FrozenClock) -> None:
-    store = FlakyStore()
-    tracker = Tracker(store, calendar=US, clock=clock)
+@pytest.fixture
+def racing(store: Store) -> RacingStore:
+    return RacingStore(store)
+
+
+def test_an_id_is_retried_three_times_after_lost_races(
+    racing: RacingStore, clock: FrozenClock
+) -> None:
+    tracker = Tracker(racing, calendar=US, clock=clock)  # type: ignore[arg-type]
     c = promise(tracker)
-    store.races = 3
+    racing.races = 3
     kept = tracker.keep(c.id)
     assert kept.status is Status.KEPT
     assert kept.version == 5  # three racing writes, then ours
-    store.races = 4
-    store.updates = 0
+    racing.races = 4
+    racing.updates = 0
     d = promise(tracker)
     with pytest.raises(ConflictError):
         tracker.keep(d.id)
-    assert store.updates == 4
+    assert racing.updates == 4
     assert tracker.get(d.id).status is Status.OPEN
 
 
-def test_a_retry_decides_again_against_the_fresh_state(clock: FrozenClock) -> None:
-    store = FlakyStore()
-    tracker = Tracker(store, calendar=US, clock=clock)
+def test_a_retry_decides_again_against_the_fresh_state(
+    racing: RacingStore, clock: FrozenClock
+) -> None:
+    tracker = Tracker(racing, calendar=US, clock=clock)  # type: ignore[arg-type]
     c = promise(tracker)
-    store.races = 1
-    store.meddle = lambda stored: kw.transitions.cancel(stored, now=stored.made_at)[0]
+    racing.races = 1
+    racing.meddle = lambda stored: kw.transitions.cancel(stored, now=stored.made_at)[0]
     with pytest.raises(InvalidTransitionError):
         tracker.keep(c.id)
     assert tracker.get(c.id).status is Status.CANCELLED
 
 
-def test_an_object_is_never_retried(clock: FrozenClock) -> None:
-    store = FlakyStore()
-    tracker = Tracker(store, calendar=US, clock=clock)
+def test_an_object_is_never_retried(racing: RacingStore, clock: FrozenClock) -> None:
+    tracker = Tracker(racing, calendar=US, clock=clock)  # type: ignore[arg-type]
     c = promise(tracker)
-    store.races = 1
+    racing.races = 1
     with pytest.raises(ConflictError):
         tracker.keep(c)
-    assert store.updates == 1
+    assert racing.updates == 1
 
 
 def test_threads_racing_on_one_commitment_lose_no_write(tracker: Tracker) -> None:
@@ -445,7 +452,7 @@ def test_threads_racing_on_one_commitment_lose_no_write(tracker: Tracker) -> Non
 # --------------------------------------------------------------------------- tenants
 
 
-def test_another_tenant_sees_nothing(store: MemoryStore, clock: FrozenClock) -> None:
+def test_another_tenant_sees_nothing(store: Store, clock: FrozenClock) -> None:
     a = Tracker(store, calendar=US, tenant="a", clock=clock)
     b = Tracker(store, calendar=US, tenant="b", clock=clock)
     c = promise(a, external_ref="r")
@@ -522,7 +529,7 @@ def test_explain_says_why(tracker: Tracker, clock: FrozenClock) -> None:
     assert tracker.explain(kept).endswith("kept on time")
 
 
-def test_the_constructor_checks_its_arguments(store: MemoryStore) -> None:
+def test_the_constructor_checks_its_arguments(store: Store) -> None:
     with pytest.raises(InvalidArgumentError) as err:
         Tracker(object(), calendar=US)  # type: ignore[arg-type]
     assert err.value.argument == "store"

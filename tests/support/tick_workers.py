@@ -1,7 +1,7 @@
 """Process entry points and checks for the tick and outbox scenarios (RELIABILITY.md 1-5, 9-10).
 
-Used by ``tests/test_tick_processes.py`` (small sizes) and
-``benchmarks/stress_tick.py`` (full size).  Everything here is importable by a
+Used by ``tests/test_tick_processes.py`` (small sizes), ``benchmarks/stress_tick.py``
+(full size) and ``benchmarks/tick.py`` (throughput).  Everything here is importable by a
 process started with the ``spawn`` method: the entry points take one plain
 ``dict`` (the *spec*) and write one JSON result file, so a worker killed with
 ``SIGKILL`` leaves no half-written queue behind, only a missing result.
@@ -27,12 +27,14 @@ parent resumes it with ``SIGCONT`` once its lease has long expired.
 ``spec["broken"] = True`` swaps in a deliberately broken claim and fire (no
 claim at all, notices written outside the state change under fresh keys) to
 prove the checks catch duplicates.
+
+The hooks behind ``kill``, ``freeze``, ``record_claims`` and ``broken`` live in
+:mod:`tests.support.tick_hooks`.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
 import json
 import os
@@ -44,8 +46,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
+from tests.support.tick_hooks import (
+    ClaimLog,
+    Freeze,
+    HitCounter,
+    die,
+    install_broken,
+    install_kill,
+)
+from tests.support.tick_hooks import write_json as _write_json
 
 from keepword import (
     BusinessCalendar,
@@ -60,7 +70,6 @@ from keepword import (
     before_due,
 )
 from keepword.commitment import Commitment
-from keepword.errors import ConflictError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore
 from keepword.transitions import firings
@@ -88,10 +97,12 @@ CONSUMER_KILL_POINTS = ("after_claim", "after_deliver")
 
 
 def iso(t: dt.datetime) -> str:
+    """``t`` as ISO 8601 text (how specs carry instants to the workers)."""
     return t.isoformat()
 
 
 def parse(text: str) -> dt.datetime:
+    """The instant :func:`iso` wrote."""
     return dt.datetime.fromisoformat(text)
 
 
@@ -154,201 +165,7 @@ def analyze(store: SqlStore, prefix: str) -> None:
             conn.exec_driver_sql(f"VACUUM ANALYZE {prefix}{table}")
 
 
-# --------------------------------------------------------------------------- hooks
-
-
-def _die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(60)  # pragma: no cover - never reached
-
-
-class _Counter:
-    def __init__(self, after: int) -> None:
-        self.after = after
-        self.seen = 0
-
-    def hit(self) -> bool:
-        self.seen += 1
-        return self.seen == self.after
-
-
-def install_kill(store: SqlStore, prefix: str, point: str, after: int) -> None:
-    """Make this process ``SIGKILL`` itself the ``after``-th time it reaches ``point``."""
-    counter = _Counter(after)
-    cls = type(store)
-    if point == "after_claim":
-        original_claim = cls.claim_due
-
-        def claim_due(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
-            token, claimed = original_claim(self, *args, **kwargs)
-            if claimed and counter.hit():
-                _die()
-            return token, claimed
-
-        cls.claim_due = claim_due  # type: ignore[method-assign]
-    elif point == "after_commit":
-        original_fire = cls.fire_many
-
-        def fire_many(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
-            result = original_fire(self, *args, **kwargs)
-            if counter.hit():
-                _die()
-            return result
-
-        cls.fire_many = fire_many  # type: ignore[method-assign]
-    elif point == "before_commit":
-        wrote: list[bool] = [False]
-        # Wrap the notices' write itself: on PostgreSQL it is a driver-level COPY,
-        # which SQLAlchemy's statement events never see.
-        original_insert = cls._insert_notices
-
-        def insert_notices(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
-            result = original_insert(self, *args, **kwargs)
-            wrote[0] = True
-            return result
-
-        cls._insert_notices = insert_notices  # type: ignore[method-assign]
-
-        def on_commit(conn: Any) -> None:
-            if wrote[0] and counter.hit():
-                _die()
-            wrote[0] = False
-
-        def on_rollback(conn: Any) -> None:
-            wrote[0] = False
-
-        sa.event.listen(store.engine, "commit", on_commit)
-        sa.event.listen(store.engine, "rollback", on_rollback)
-    else:
-        raise ValueError(f"unknown kill point {point!r}")
-
-
-class _Freeze:
-    """Stop this process with SIGSTOP after its n-th non-empty claim; watch its later fires."""
-
-    def __init__(self, store: SqlStore, after: int, flag: str) -> None:
-        self.batch: set[str] = set()
-        self.accepted = 0
-        self.rejected = 0
-        self.frozen_at: float | None = None
-        self.resumed_at: float | None = None
-        counter = _Counter(after)
-        cls = type(store)
-        original_claim, original_fire = cls.claim_due, cls.fire_many
-        me = self
-
-        def claim_due(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
-            token, claimed = original_claim(self, *args, **kwargs)
-            if claimed and not me.batch and counter.hit():
-                me.batch = {c.id for c in claimed}
-                me.frozen_at = time.time()
-                _write_json(flag, {"ids": sorted(me.batch), "token": token, "pid": os.getpid()})
-                os.kill(os.getpid(), signal.SIGSTOP)
-                me.resumed_at = time.time()
-            return token, claimed
-
-        def fire_many(self: SqlStore, tenant: str, fires: Any, **kwargs: Any) -> Any:
-            outcomes = original_fire(self, tenant, fires, **kwargs)
-            for fire, outcome in zip(fires, outcomes, strict=True):
-                if fire.commitment.id in me.batch:
-                    if isinstance(outcome, ConflictError):
-                        me.rejected += 1
-                    else:
-                        me.accepted += 1
-            return outcomes
-
-        cls.claim_due = claim_due  # type: ignore[method-assign]
-        cls.fire_many = fire_many  # type: ignore[method-assign]
-
-
-class _ClaimLog:
-    """Record every claim (token, commitment id, version) and release, for double-claim counts."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self.claims: list[tuple[str, str, int, float]] = []
-        self.released: list[tuple[str, str, float]] = []
-        cls = type(store)
-        original_claim, original_release = cls.claim_due, cls.release
-        log = self
-
-        def claim_due(self: SqlStore, *args: Any, **kwargs: Any) -> Any:
-            token, claimed = original_claim(self, *args, **kwargs)
-            at = time.time()
-            log.claims.extend((token, c.id, c.version, at) for c in claimed)
-            return token, claimed
-
-        def release(self: SqlStore, tenant: str, ids: Any, token: str) -> Any:
-            ids = list(ids)
-            at = time.time()
-            log.released.extend((token, i, at) for i in ids)
-            return original_release(self, tenant, ids, token)
-
-        cls.claim_due = claim_due  # type: ignore[method-assign]
-        cls.release = release  # type: ignore[method-assign]
-
-
-def install_broken(store: SqlStore, prefix: str) -> None:
-    """A deliberately broken tick: no claim or lock, notices written apart under fresh keys.
-
-    ``claim_due`` just reads the due rows (two workers get the same ones);
-    ``fire_many`` inserts each fire's notices in a transaction of their own with a fresh
-    idempotency key each (so the unique constraint cannot help), then applies
-    the state change with the ordinary version check, losing quietly.
-    """
-    from keepword.stores.sql import _rows
-
-    cls = type(store)
-    commitments = store.metadata.tables[f"{prefix}commitments"]
-    notices = store.metadata.tables[f"{prefix}notices"]
-
-    def claim_due(
-        self: SqlStore, tenant: str, now: dt.datetime, *, limit: int, **_: Any
-    ) -> tuple[str, list[Commitment]]:
-        query = (
-            sa.select(commitments.c.id)
-            .where(commitments.c.tenant == tenant)
-            .where(commitments.c.status == "open")
-            .where(commitments.c.next_action_at <= now)
-            .order_by(commitments.c.next_action_at, commitments.c.id)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            ids = list(conn.execute(query).scalars())
-        return uuid.uuid4().hex, [self.get(tenant, i) for i in ids]
-
-    def fire_many(self: SqlStore, tenant: str, fires: Any, **_: Any) -> Any:
-        outcomes = []
-        for fire in fires:
-            rows = [
-                _rows.notice_to_row(
-                    attrs.evolve(n, idempotency_key=f"{n.idempotency_key}:{uuid.uuid4().hex[:8]}")
-                )
-                for n in fire.notices
-            ]
-            if rows:
-                with self.engine.begin() as conn:
-                    conn.execute(sa.insert(notices), rows)
-            with contextlib.suppress(ConflictError):  # losing quietly
-                self.update(fire.commitment, expected_version=fire.expected_version)
-            outcomes.append(fire.commitment)
-        return outcomes
-
-    def release(self: SqlStore, tenant: str, ids: Any, token: str) -> int:
-        return 0
-
-    cls.claim_due = claim_due  # type: ignore[method-assign]
-    cls.fire_many = fire_many  # type: ignore[method-assign]
-    cls.release = release  # type: ignore[method-assign]
-
-
 # --------------------------------------------------------------------------- entry points
-
-
-def _write_json(path: str, data: Any) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(data, f)
-    os.replace(tmp, path)
 
 
 def _wait_for_go(spec: dict[str, Any]) -> None:
@@ -390,11 +207,11 @@ def _tick_worker(spec: dict[str, Any], result: dict[str, Any]) -> None:
     if kill:
         install_kill(store, prefix, kill["point"], kill["after"])
     freeze = (
-        _Freeze(store, spec["freeze"]["after"], spec["freeze"]["flag"])
+        Freeze(store, spec["freeze"]["after"], spec["freeze"]["flag"])
         if spec.get("freeze")
         else None
     )
-    claims = _ClaimLog(store) if spec.get("record_claims") else None
+    claims = ClaimLog(store) if spec.get("record_claims") else None
     offset = dt.timedelta(seconds=spec.get("offset_s", 0.0))
     limit, poll = spec.get("limit", 20), spec.get("poll", 0.02)
     deadline = time.time() + spec.get("budget_s", 600)
@@ -466,7 +283,7 @@ def consume_worker(spec: dict[str, Any]) -> None:
     tracker, store = make_tracker(url, prefix, clock=FrozenClock(FINAL))
     lease = dt.timedelta(seconds=spec.get("lease", 1.0))
     kill = spec.get("kill") or {}
-    counter = _Counter(kill.get("after", 0))
+    counter = HitCounter(kill.get("after", 0))
     fd = os.open(spec["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     notices = store.metadata.tables[f"{prefix}notices"]
     deadline = time.time() + spec.get("budget_s", 300)
@@ -499,11 +316,11 @@ def consume_worker(spec: dict[str, Any]) -> None:
                 continue
             log(e="claim", t0=t0, token=token, ids=[n.id for n in batch])
             if kill.get("point") == "after_claim" and counter.hit():
-                _die()
+                die()
             for n in batch:
                 log(e="deliver", id=n.id, key=n.idempotency_key, t=time.time())
             if kill.get("point") == "after_deliver" and counter.hit():
-                _die()
+                die()
             try:
                 acked = tracker.ack_notices([n.id for n in batch], token)
             except Exception as error:
@@ -521,6 +338,7 @@ def consume_worker(spec: dict[str, Any]) -> None:
 
 
 def wait_all(procs: Iterable[Any], timeout: float) -> None:
+    """Join ``procs`` within ``timeout`` seconds in all; kill those still running."""
     limit = time.time() + timeout
     for p in procs:
         p.join(max(0.0, limit - time.time()))
@@ -530,10 +348,77 @@ def wait_all(procs: Iterable[Any], timeout: float) -> None:
 
 
 def read_json(path: str) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or ``None`` if it is missing or half-written."""
     try:
         with open(path) as f:
             return json.load(f)  # type: ignore[no-any-return]
     except (OSError, ValueError):
+        return None
+
+
+class _Fleet:
+    """The processes of one :func:`run_fleet` call, and what became of each."""
+
+    def __init__(
+        self,
+        ctx: Any,
+        target: Callable[[dict[str, Any]], None],
+        kill_plan: list[dict[str, Any]],
+        workdir: str,
+    ) -> None:
+        self.ctx, self.target, self.workdir = ctx, target, workdir
+        self.plan = list(kill_plan)
+        self.go = os.path.join(workdir, f"go-{uuid.uuid4().hex[:6]}")
+        self.seq = 0
+        self.results: list[dict[str, Any]] = []
+        self.killed: collections.Counter[str] = collections.Counter()
+        self.unreached: list[str] = []
+        self.abnormal: list[str] = []
+        self.specs: list[dict[str, Any]] = []
+
+    def start(self, spec: dict[str, Any], *, first: bool) -> tuple[Any, dict[str, Any]]:
+        """Start one process for ``spec``, with the next planned kill, if any."""
+        self.seq += 1
+        spec = dict(spec)
+        spec["name"] = f"{spec.get('group', 'w')}-{self.seq}"
+        spec["out"] = os.path.join(self.workdir, f"{spec['name']}.json")
+        if "log" in spec:
+            spec["log"] = os.path.join(self.workdir, f"{spec['name']}.log")
+        spec["kill"] = self.plan.pop(0) if self.plan and not spec.get("freeze") else None
+        spec.pop("ready", None)
+        spec.pop("go", None)
+        if first:
+            spec["ready"] = os.path.join(self.workdir, f"{spec['name']}.ready")
+            spec["go"] = self.go
+        p = self.ctx.Process(target=self.target, args=(spec,))
+        p.start()
+        return p, spec
+
+    def release(self, live: list[tuple[Any, dict[str, Any]]]) -> None:
+        """Let the first processes go together, once each is ready (or one died)."""
+        limit = time.time() + 300
+        while time.time() < limit and not all(os.path.exists(s["ready"]) for _, s in live):
+            if any(not p.is_alive() for p, _ in live):
+                break
+            time.sleep(0.01)
+        Path(self.go).touch()
+
+    def reap(self, p: Any, spec: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+        """Record a finished process; start its replacement if it died at a planned kill."""
+        p.join()
+        self.specs.append(spec)
+        if p.exitcode == -signal.SIGKILL and spec.get("kill"):
+            self.killed[spec["kill"]["point"]] += 1
+            return self.start(spec, first=False)
+        if p.exitcode != 0:
+            self.abnormal.append(f"{spec['name']} exited with {p.exitcode}")
+        if spec.get("kill"):
+            self.unreached.append(spec["kill"]["point"])
+        data = read_json(spec["out"])
+        if data is None:
+            self.abnormal.append(f"{spec['name']} wrote no result")
+        else:
+            self.results.append(data)
         return None
 
 
@@ -556,72 +441,26 @@ def run_fleet(
     point, planned kills not reached (the process finished first) and other
     abnormal exits.
     """
-    go = os.path.join(workdir, f"go-{uuid.uuid4().hex[:6]}")
-    plan = list(kill_plan)
-    seq = 0
-
-    def start(spec: dict[str, Any], *, first: bool) -> tuple[Any, dict[str, Any]]:
-        nonlocal seq
-        seq += 1
-        spec = dict(spec)
-        spec["name"] = f"{spec.get('group', 'w')}-{seq}"
-        spec["out"] = os.path.join(workdir, f"{spec['name']}.json")
-        if "log" in spec:
-            spec["log"] = os.path.join(workdir, f"{spec['name']}.log")
-        spec["kill"] = plan.pop(0) if plan and not spec.get("freeze") else None
-        spec.pop("ready", None)
-        spec.pop("go", None)
-        if first:
-            spec["ready"] = os.path.join(workdir, f"{spec['name']}.ready")
-            spec["go"] = go
-        p = ctx.Process(target=target, args=(spec,))
-        p.start()
-        return p, spec
-
+    fleet = _Fleet(ctx, target, kill_plan, workdir)
     live: list[tuple[Any, dict[str, Any]]] = []
     try:
-        live = [start(spec, first=True) for spec in base_specs]
-        limit = time.time() + 300
-        while time.time() < limit and not all(os.path.exists(s["ready"]) for _, s in live):
-            if any(not p.is_alive() for p, _ in live):
-                break
-            time.sleep(0.01)
-        Path(go).touch()
-        results: list[dict[str, Any]] = []
-        killed: collections.Counter[str] = collections.Counter()
-        unreached: list[str] = []
-        abnormal: list[str] = []
-        specs: list[dict[str, Any]] = []
+        live = [fleet.start(spec, first=True) for spec in base_specs]
+        fleet.release(live)
         deadline = time.time() + timeout
         while live:
             if time.time() > deadline:
                 for p, _ in live:
                     p.kill()
                     p.join(5)
-                abnormal.append(f"{len(live)} process(es) still running at the timeout")
+                fleet.abnormal.append(f"{len(live)} process(es) still running at the timeout")
                 break
             if monitor is not None:
                 monitor(live)
             still: list[tuple[Any, dict[str, Any]]] = []
             for p, spec in live:
-                if p.is_alive():
-                    still.append((p, spec))
-                    continue
-                p.join()
-                specs.append(spec)
-                if p.exitcode == -signal.SIGKILL and spec.get("kill"):
-                    killed[spec["kill"]["point"]] += 1
-                    still.append(start(spec, first=False))
-                    continue
-                if p.exitcode != 0:
-                    abnormal.append(f"{spec['name']} exited with {p.exitcode}")
-                if spec.get("kill"):
-                    unreached.append(spec["kill"]["point"])
-                data = read_json(spec["out"])
-                if data is None:
-                    abnormal.append(f"{spec['name']} wrote no result")
-                else:
-                    results.append(data)
+                replacement = (p, spec) if p.is_alive() else fleet.reap(p, spec)
+                if replacement is not None:
+                    still.append(replacement)
             live = still
             time.sleep(0.02)
     finally:  # the parent was interrupted: take the workers down with it
@@ -630,12 +469,12 @@ def run_fleet(
                 p.kill()
                 p.join(5)
     return {
-        "results": results,
-        "killed": dict(killed),
-        "unreached": unreached,
-        "abnormal": abnormal,
-        "processes": seq,
-        "specs": specs,
+        "results": fleet.results,
+        "killed": dict(fleet.killed),
+        "unreached": fleet.unreached,
+        "abnormal": fleet.abnormal,
+        "processes": fleet.seq,
+        "specs": fleet.specs,
     }
 
 
@@ -666,6 +505,7 @@ class Resumer:
 
 
 def notice_rows(store: SqlStore, prefix: str) -> list[dict[str, Any]]:
+    """Every outbox row of the workload's tenant, as dictionaries."""
     table = store.metadata.tables[f"{prefix}notices"]
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(table).where(table.c.tenant == TENANT)).mappings().all()
@@ -673,10 +513,8 @@ def notice_rows(store: SqlStore, prefix: str) -> list[dict[str, Any]]:
 
 
 def all_commitments(store: SqlStore) -> list[Commitment]:
-    out: list[Commitment] = []
-    query = Query(order="made_at")
-    out = store.find(TENANT, query)
-    return out
+    """Every commitment of the workload's tenant, oldest first."""
+    return store.find(TENANT, Query(order="made_at"))
 
 
 def live_claims(store: SqlStore, prefix: str) -> int:
@@ -804,6 +642,7 @@ def outbox_deliveries(logs: Iterable[str]) -> dict[str, Any]:
 
 
 def summarize_workers(results: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Sum the workers' counts; gather raw errors, crashes and time-outs."""
     counts: collections.Counter[str] = collections.Counter()
     raw: list[str] = []
     crashed: list[str] = []
