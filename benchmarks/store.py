@@ -87,9 +87,14 @@ OWNERS = tuple(f"agent-{i}" for i in range(40))
 KINDS = ("reply", "refund", "callback", "replacement")
 SOURCES = (
     "keepword.tracker",
+    "keepword.services.promising",
     "keepword.commitment",
     "keepword.transitions",
     "keepword.stores.sql._store",
+    "keepword.stores.sql._base",
+    "keepword.stores.sql._commitments",
+    "keepword.stores.sql._tick_queue",
+    "keepword.stores.sql._outbox",
     "keepword.stores.sql._rows",
     "keepword.stores.sql._schema",
     "keepword.stores.sql._dialect",

@@ -55,10 +55,10 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from tests.support import tick_workers as tw
 
 from keepword import FrozenClock
 from keepword.stores.sql import SqlStore
+from tests.support import tick_workers as tw
 
 DEFAULT_URLS = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",

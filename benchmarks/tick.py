@@ -59,12 +59,12 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from tests.support import tick_workers as tw
 
 from keepword import FrozenClock, Tracker
 from keepword._ids import new_id
 from keepword.stores.sql import SqlStore, _rows
 from keepword.transitions import promise
+from tests.support import tick_workers as tw
 
 PG = os.environ.get(
     "KEEPWORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from tests.support.backends import SQL_BACKENDS, STORES, backend_url, open_backend
 
 from keepword.ports import Store
+from tests.support.backends import SQL_BACKENDS, STORES, backend_url, open_backend
 
 settings.register_profile(
     "ci",

@@ -17,6 +17,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sql_backends import BACKENDS, backend_url, open_store
 
 import keepword as kw
 from keepword import transitions as kt
@@ -38,7 +39,6 @@ from keepword.escalation import (
     plan,
 )
 from keepword.notice import Notice, notice_from_storage
-from sql_backends import BACKENDS, backend_url, open_store
 
 UTC = dt.UTC
 NY = kw.BusinessCalendar(tz="America/New_York", hours="Mon-Fri 09:00-17:00", country="US")

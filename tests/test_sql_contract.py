@@ -9,12 +9,12 @@ import os
 
 import pytest
 from hypothesis import settings
-from tests.support.backends import on_sql_stores, unique_prefix
 
 from keepword.ports import Store
 from keepword.stores.sql import SqlStore
 from keepword.testing import StoreContract
 from keepword.testing.stateful import DEFAULT_SETTINGS, run_store_state_machine
+from tests.support.backends import on_sql_stores, unique_prefix
 
 
 @on_sql_stores

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.support.backends import unique_prefix
-from tests.support.builders import bump, commitment
 
 from keepword.errors import SchemaError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore, build_metadata, migrate
+from tests.support.backends import unique_prefix
+from tests.support.builders import bump, commitment
 
 
 def _schema_shape(engine: sa.Engine, prefix: str) -> dict[str, Any]:

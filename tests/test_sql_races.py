@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from keepword.ports import Query
+from keepword.stores.sql import SqlStore
 from tests.support.backends import unique_prefix
 from tests.support.builders import T0, commitment, escalating, us
 from tests.support.race_workers import claim_worker, racing_writer, tick_worker, webhook_worker
 from tests.support.sql_tables import count_notices
-
-from keepword.ports import Query
-from keepword.stores.sql import SqlStore
 
 
 def _spawn_pool(processes: int) -> Any:

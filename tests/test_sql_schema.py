@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.support.backends import on_sql_stores, unique_prefix
-from tests.support.builders import T0, commitment
 
 from keepword.errors import InvalidArgumentError, SchemaError, StoreError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore
+from tests.support.backends import on_sql_stores, unique_prefix
+from tests.support.builders import T0, commitment
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,6 @@ from typing import Any
 import attrs
 import pytest
 import sqlalchemy as sa
-from tests.support.backends import on_sql_stores, open_store, unique_prefix
-from tests.support.builders import T0, commitment, escalate, escalating, us
-from tests.support.sql_tables import count_notices, database_now, read_row
 
 import keepword
 from keepword import transitions as _t
@@ -24,6 +21,9 @@ from keepword.commitment import Commitment, Event
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.stores.sql import SqlStore
 from keepword.testing import fire_one
+from tests.support.backends import on_sql_stores, open_store, unique_prefix
+from tests.support.builders import T0, commitment, escalate, escalating, us
+from tests.support.sql_tables import count_notices, database_now, read_row
 
 LEASE = _dt.timedelta(hours=1)
 

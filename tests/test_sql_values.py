@@ -11,14 +11,14 @@ from typing import Any
 import attrs
 import pytest
 import sqlalchemy as sa
-from tests.support.backends import on_sql_stores, unique_prefix
-from tests.support.builders import bump, commitment
 
 from keepword.commitment import Commitment, Status
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore
 from keepword.testing import HOSTILE_STRINGS
+from tests.support.backends import on_sql_stores, unique_prefix
+from tests.support.builders import bump, commitment
 
 UTC = _dt.UTC
 

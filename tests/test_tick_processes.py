@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support import tick_workers as tw
-from tests.support.backends import unique_prefix
 
 from keepword import (
     BusinessCalendar,
@@ -36,6 +34,8 @@ from keepword import (
 )
 from keepword.stores.sql import SqlStore
 from keepword.transitions import firings
+from tests.support import tick_workers as tw
+from tests.support.backends import unique_prefix
 
 pytestmark = [
     pytest.mark.slow,

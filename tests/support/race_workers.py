@@ -10,13 +10,12 @@ import datetime as _dt
 import os
 from typing import Any
 
-from tests.support.builders import T0, bump, commitment
-
 from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword.errors import ConflictError, KeepwordError
 from keepword.stores.sql import SqlStore
 from keepword.testing import fire_one
+from tests.support.builders import T0, bump, commitment
 
 
 def claim_worker(

@@ -47,15 +47,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from tests.support.tick_hooks import (
-    ClaimLog,
-    Freeze,
-    HitCounter,
-    die,
-    install_broken,
-    install_kill,
-)
-from tests.support.tick_hooks import write_json as _write_json
 
 from keepword import (
     BusinessCalendar,
@@ -73,6 +64,15 @@ from keepword.commitment import Commitment
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore
 from keepword.transitions import firings
+from tests.support.tick_hooks import (
+    ClaimLog,
+    Freeze,
+    HitCounter,
+    die,
+    install_broken,
+    install_kill,
+)
+from tests.support.tick_hooks import write_json as _write_json
 
 UTC = dt.UTC
 TENANT = "shop-7"
