@@ -183,6 +183,17 @@ def test_an_expected_version_no_row_can_be_at_is_a_version_conflict(
     assert store.get(TENANT, c.id) == c
 
 
+@pytest.mark.parametrize("field", ["deadline_version", "escalation_cursor"])
+def test_a_counter_no_database_integer_holds_is_a_named_error_not_an_overflow(
+    sql_store: SqlStore, field: str
+) -> None:
+    c = attrs.evolve(commitment(TENANT), **{field: BIG})
+    with pytest.raises(InvalidArgumentError, match="refused a value") as caught:
+        sql_store.add(c)
+    assert caught.value.argument == "value"
+    assert sql_store.count(TENANT, Query()) == 0
+
+
 # --------------------------------------------------------------------------- JSON depth
 
 

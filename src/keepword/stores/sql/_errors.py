@@ -300,7 +300,9 @@ def retrying(
     Raises:
         KeepwordError: a keepword error raised inside passes through; driver
             errors are translated (see :func:`translate`), transient ones only
-            after the budget is spent.
+            after the budget is spent; an ``OverflowError`` (a driver that
+            cannot bind a number, as SQLite's beyond 64 bits) becomes the
+            :class:`~keepword.errors.InvalidArgumentError` a server gives.
     """
     attempt = 0
     while True:
@@ -324,3 +326,9 @@ def retrying(
             ) from error
         except sa_exc.SQLAlchemyError as error:
             raise StoreError(f"{operation}: {type(error).__name__}: {error}") from error
+        except OverflowError as error:  # SQLite's driver binding an int beyond 64 bits
+            raise InvalidArgumentError(
+                f"{operation}: the database refused a value (OverflowError: {error})",
+                argument="value",
+                fix="check ranges: versions, counters and limits must fit the database's integers",
+            ) from error
