@@ -69,7 +69,7 @@ def test_memory_store_is_a_store_with_transactions() -> None:
 
 def test_memory_store_stays_usable_after_close() -> None:
     store = MemoryStore()
-    c = make_commitment()
+    c = make_commitment(due_at=T0 + _dt.timedelta(hours=3), policy=LADDER)
     store.add(c)
     store.close()
     assert store.get(c.tenant, c.id) == c
@@ -264,3 +264,32 @@ def test_memory_store_refuses_a_clock_without_now() -> None:
 def test_memory_store_reads_the_system_clock_by_default() -> None:
     store = MemoryStore()
     assert isinstance(store.lease_clock, SystemClock)
+
+
+def test_a_lease_taken_at_the_end_of_the_calendar_holds_to_the_end_of_time() -> None:
+    """A lease clock near year 9999 plus a lease is no OverflowError: the claim holds."""
+    leases = FrozenClock(_dt.datetime(9999, 12, 31, 12, tzinfo=_dt.UTC))
+    store = MemoryStore(clock=leases)
+    c = make_commitment(due_at=T0 + _dt.timedelta(hours=3), policy=LADDER)
+    store.add(c)
+    assert c.next_action_at is not None
+    _, claimed = store.claim_due(
+        c.tenant, c.next_action_at, limit=1, lease=_dt.timedelta(days=366), worker="w"
+    )
+    assert [x.id for x in claimed] == [c.id]
+    _, again = store.claim_due(
+        c.tenant, c.next_action_at, limit=1, lease=_dt.timedelta(days=1), worker="w"
+    )
+    assert again == []
+
+
+@pytest.mark.parametrize("lease", [_dt.timedelta.max, _dt.timedelta(days=367)])
+def test_memory_store_refuses_a_lease_beyond_a_year_naming_it(lease: _dt.timedelta) -> None:
+    store = MemoryStore()
+    for claim in (
+        lambda: store.claim_due("t", T0, limit=1, lease=lease, worker="w"),
+        lambda: store.claim_notices("t", limit=1, lease=lease, worker="w"),
+    ):
+        with pytest.raises(InvalidArgumentError, match="at most 366 days") as caught:
+            claim()
+        assert caught.value.argument == "lease"

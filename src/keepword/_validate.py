@@ -7,7 +7,17 @@ argument reads the same wherever it is caught:
 - ``"must be a str, not int"``, ``"must not be empty"``,
   ``"must be at most 255 characters (got 300)"``;
 - ``"must be an int, not str"``, ``"must be > 0 (got 0)"``;
-- ``"must be a datetime.timedelta, not int"``.
+- ``"must be a datetime.timedelta, not int"``, ``"must be at most 366 days (got ...)"``.
+
+Numbers are bounded so that every store holds them the same way:
+
+- a *limit* (how many rows at most) is any positive ``int``; one beyond
+  :data:`MAX_LIMIT` (``2**63 - 1``, the largest integer a SQL ``LIMIT`` or
+  ``BIGINT`` takes) is returned as :data:`MAX_LIMIT`, because a limit larger
+  than any table is no limit at all (:func:`check_positive`);
+- a *lease* is a positive ``timedelta`` of at most :data:`MAX_LEASE`
+  (366 days), so that "now plus the lease" stays a date every store and
+  every database can hold (:func:`check_lease`).
 
 Each function returns the value it accepted (normalised where that is
 harmless) and raises :class:`~keepword.errors.InvalidArgumentError` naming
@@ -26,6 +36,8 @@ from keepword.errors import InvalidArgumentError
 
 __all__ = [
     "MAX_IDENTIFIER",
+    "MAX_LEASE",
+    "MAX_LIMIT",
     "check_count",
     "check_identifier",
     "check_ids",
@@ -40,6 +52,12 @@ __all__ = [
 
 MAX_IDENTIFIER = 255
 """The longest identifier (tenant, id, customer, owner, kind, reference) in characters."""
+
+MAX_LIMIT = 2**63 - 1
+"""The largest limit a store is asked for; a larger one is clamped (:func:`check_positive`)."""
+
+MAX_LEASE = _dt.timedelta(days=366)
+"""The longest lease (and lateness allowance) accepted: a year and a day."""
 
 _ZERO = _dt.timedelta(0)
 
@@ -115,23 +133,38 @@ def check_count(value: Any, argument: str, minimum: int, maximum: int | None = N
 def check_positive(value: Any, argument: str) -> int:
     """Return ``value`` if it is an ``int`` greater than zero (a limit, a batch size).
 
+    Any positive ``int`` is accepted; one beyond :data:`MAX_LIMIT`
+    (``2**63 - 1``, the largest a SQL ``LIMIT`` takes on every database
+    keepword runs on) is returned as :data:`MAX_LIMIT`: a limit larger than
+    any table is no limit, and every store then answers alike instead of
+    one overflowing where another does not.
+
     >>> check_positive(0, "limit")
     Traceback (most recent call last):
     keepword.errors.InvalidArgumentError: limit: must be > 0 (got 0)
+    >>> check_positive(2**64, "limit") == MAX_LIMIT
+    True
     """
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidArgumentError(f"must be an int, not {type(value).__name__}", argument=argument)
     if value <= 0:
         raise InvalidArgumentError(f"must be > 0 (got {value})", argument=argument)
-    return int(value)
+    return min(int(value), MAX_LIMIT)
 
 
 def check_lease(value: Any, argument: str = "lease") -> _dt.timedelta:
-    """Return ``value`` if it is a ``datetime.timedelta`` greater than zero.
+    """Return ``value`` if it is a ``datetime.timedelta`` in ``(0, MAX_LEASE]``.
+
+    A lease is how long a claim holds; :data:`MAX_LEASE` (366 days) keeps
+    "now plus the lease" a date every store can compute and hold (a claim
+    meant to last longer is better released and claimed again).
 
     >>> check_lease(_dt.timedelta(0))
     Traceback (most recent call last):
     keepword.errors.InvalidArgumentError: lease: must be > 0 (got 0:00:00)
+    >>> check_lease(_dt.timedelta.max)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    keepword.errors.InvalidArgumentError: lease: must be at most 366 days (got 999999999 days, ...
     """
     if not isinstance(value, _dt.timedelta):
         raise InvalidArgumentError(
@@ -139,6 +172,12 @@ def check_lease(value: Any, argument: str = "lease") -> _dt.timedelta:
         )
     if value <= _ZERO:
         raise InvalidArgumentError(f"must be > 0 (got {value})", argument=argument)
+    if value > MAX_LEASE:
+        raise InvalidArgumentError(
+            f"must be at most {MAX_LEASE.days} days (got {value})",
+            argument=argument,
+            fix="use a shorter lease; release and claim again to hold longer",
+        )
     return value
 
 

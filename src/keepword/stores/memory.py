@@ -67,6 +67,21 @@ class _Claim:
     worker: str
 
 
+_END_OF_TIME = _dt.datetime.max.replace(tzinfo=_dt.UTC)
+
+
+def _lease_end(clock: _dt.datetime, lease: _dt.timedelta) -> _dt.datetime:
+    """When a lease taken at ``clock`` runs out; past year 9999, at the end of time.
+
+    >>> _lease_end(_dt.datetime(9999, 12, 31, tzinfo=_dt.UTC), _dt.timedelta(days=2)).year
+    9999
+    """
+    try:
+        return clock + lease
+    except OverflowError:
+        return _END_OF_TIME
+
+
 def _notice_order(n: Notice) -> tuple[_dt.datetime, _dt.datetime, str]:
     """Oldest first: by ``fired_at``, then ``scheduled_at``, then id."""
     return (n.fired_at, n.scheduled_at, n.id)
@@ -397,7 +412,7 @@ class MemoryStore:
                     taken.append(id)
             for entry in seen:  # claimed or not, they stay due until fired
                 heapq.heappush(heap, entry)
-            until = clock + length
+            until = _lease_end(clock, length)
             for id in taken:
                 self._claims[id] = _Claim(token, until, worker)
             rows = self._rows[tenant] if taken else {}
@@ -553,7 +568,7 @@ class MemoryStore:
         with self._lock:
             clock = self._clock()
             chosen = heapq.nsmallest(limit, self._deliverable(tenant, clock), key=_notice_order)
-            until = clock + length
+            until = _lease_end(clock, length)
             claim = _Claim(token, until, worker)
             out = []
             for n in chosen:

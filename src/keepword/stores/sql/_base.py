@@ -17,6 +17,7 @@ process's clock.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,6 +43,9 @@ __all__ = ["SqlStoreBase"]
 
 T = TypeVar("T")
 
+LOG = logging.getLogger("keepword.stores.sql")
+"""Where the store reports what it skipped rather than failed on (rows it cannot read back)."""
+
 CHUNK = 500
 """Ids per ``IN (...)`` list when loading events (well under every driver's limit)."""
 
@@ -52,6 +56,15 @@ AS_TEXT = ("tags", "terms", "calendar", "policy")
 """JSON columns a commitment is read with as their text: each distinct text is parsed once."""
 
 OPEN = Status.OPEN.value
+
+MAX_VERSION = 2**31 - 1
+"""The largest version the ``version`` column holds (an ``INTEGER`` on every database).
+
+No stored row is at a larger version, so a write expecting one is a version
+conflict, found by reading the row (binding such a number would overflow
+SQLite's driver and be refused by PostgreSQL, where MariaDB and memory
+report the conflict).
+"""
 
 
 def check_token(value: Any) -> str:
@@ -420,8 +433,17 @@ class SqlStoreBase:
         ]
 
     def _events_of(
-        self, conn: Connection, tenant: str, ids: Sequence[str]
+        self,
+        conn: Connection,
+        tenant: str,
+        ids: Sequence[str],
+        broken: dict[str, Exception] | None = None,
     ) -> dict[str, list[Event]]:
+        """The events of each of ``ids``, in ``seq`` order.
+
+        An event row that cannot be read raises, unless ``broken`` is given:
+        then the error is recorded there under its commitment's id instead.
+        """
         e = self._e
         out: dict[str, list[Event]] = {i: [] for i in ids}
         for start in range(0, len(ids), CHUNK):
@@ -432,7 +454,12 @@ class SqlStoreBase:
                 .order_by(e.c.commitment_id, e.c.seq)
             )
             for row in conn.execute(stmt).mappings():
-                out[row["commitment_id"]].append(_rows.event_from_row(row))
+                try:
+                    out[row["commitment_id"]].append(_rows.event_from_row(row))
+                except Exception as error:
+                    if broken is None:
+                        raise
+                    broken.setdefault(row["commitment_id"], error)
         return out
 
     def _load(self, conn: Connection, tenant: str, rows: Sequence[Any]) -> list[Commitment]:
@@ -440,6 +467,36 @@ class SqlStoreBase:
             return []
         events = self._events_of(conn, tenant, [r["id"] for r in rows])
         return [_rows.commitment_from_row(r, events[r["id"]]) for r in rows]
+
+    def _load_readable(
+        self, conn: Connection, tenant: str, rows: Sequence[Any]
+    ) -> list[Commitment]:
+        """:meth:`_load`, leaving out (and logging) the rows that cannot be read back.
+
+        A row written by hand or corrupted (a calendar or policy snapshot,
+        an event's data) would otherwise fail every call that loads it.  Each
+        one left out is logged at ``ERROR`` on ``keepword.stores.sql`` with
+        its tenant, id and the reason; nothing is changed in the database.
+        """
+        broken: dict[str, Exception] = {}
+        events = self._events_of(conn, tenant, [r["id"] for r in rows], broken)
+        out: list[Commitment] = []
+        for row in rows:
+            id = row["id"]
+            try:
+                if id in broken:
+                    raise broken[id]
+                out.append(_rows.commitment_from_row(row, events[id]))
+            except Exception as error:
+                LOG.error(
+                    "commitment %r of tenant %r cannot be read back and is skipped "
+                    "(%s: %s); it stays in the database untouched: repair or remove the row",
+                    id,
+                    tenant,
+                    type(error).__name__,
+                    error,
+                )
+        return out
 
     def _claiming(self, stmt: sa.Select[Any], table: sa.Table, index: str | None) -> sa.Select[Any]:
         """``stmt`` as a claiming read: ``FOR UPDATE SKIP LOCKED`` where there are row locks.

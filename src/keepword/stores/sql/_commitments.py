@@ -7,17 +7,24 @@ query's ``due_after`` and ``due_before`` are the instants the caller passed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keepword._validate import check_identifier
+from keepword._validate import check_identifier, check_positive
 from keepword.commitment import Commitment
 from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError, StoreError
 from keepword.ports import Query, check_new_commitment, check_query, check_write
 from keepword.stores.sql import _rows
-from keepword.stores.sql._base import CHUNK, IMMUTABLE, SqlStoreBase, guarded_row, judge_row
+from keepword.stores.sql._base import (
+    CHUNK,
+    IMMUTABLE,
+    MAX_VERSION,
+    SqlStoreBase,
+    guarded_row,
+    judge_row,
+)
 
 __all__ = ["SqlCommitments"]
 
@@ -170,6 +177,12 @@ class SqlCommitments(SqlStoreBase):
             ConflictError: the stored version differs from ``expected_version``.
         """
         new = check_write(commitment, expected_version)
+        if expected_version > MAX_VERSION:  # no row is at it: say why, as a missed UPDATE does
+            return self._run(
+                "update",
+                lambda conn: self._explain_miss(conn, new, expected_version),
+                write=False,
+            )
         stmt = self._update_stmt(new, expected_version)
 
         def attempt(conn: Connection) -> Commitment:
@@ -205,7 +218,8 @@ class SqlCommitments(SqlStoreBase):
         conn: Connection,
         new: Commitment,
         expected_version: int,
-    ) -> None:
+    ) -> NoReturn:
+        """Raise why ``new`` could not be written over its stored row."""
         c = self._c
         row = conn.execute(
             sa.select(c.c.version, c.c.made_at, c.c.external_ref, c.c.claim_token)
@@ -266,6 +280,7 @@ class SqlCommitments(SqlStoreBase):
 
         Loads the events of all result rows in one more query (per 500 rows).
         ``due_after`` and ``due_before`` are compared as given: no clock is read.
+        A limit beyond ``2**63 - 1`` is no limit (:func:`keepword._validate.check_positive`).
         See :meth:`keepword.ports.CommitmentRepository.find`.
 
         Raises:
@@ -281,7 +296,7 @@ class SqlCommitments(SqlStoreBase):
             .order_by(first, c.c.id)
         )
         if q.limit is not None:
-            stmt = stmt.limit(q.limit)
+            stmt = stmt.limit(check_positive(q.limit, "limit"))  # clamped to what SQL holds
 
         def read(conn: Connection) -> list[Commitment]:
             return self._load(conn, tenant, conn.execute(stmt).mappings().all())

@@ -2,7 +2,9 @@
 
 :func:`traits_for` describes what an engine's database can do
 (:class:`DialectTraits`); :func:`prepare_engine` installs the SQLite recipe
-(WAL, a busy timeout, ``BEGIN IMMEDIATE`` for write transactions);
+(WAL, a busy timeout, ``BEGIN IMMEDIATE`` for write transactions) and, on
+every engine, the hook that discards connections a read-only database
+refused a write on;
 :func:`one_of` tests a column against a list of keys the cheapest way each
 database takes; :func:`insert_ignore` builds an insert that skips rows whose key exists,
 spelled the way each database spells it; :func:`copy_rows` streams rows
@@ -22,6 +24,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import operator
+import os
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,6 +35,9 @@ from sqlalchemy import event
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Insert
+
+from keepword.errors import StoreError
+from keepword.stores.sql import _errors
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
@@ -146,14 +153,13 @@ def _sqlite_begin(conn: Connection) -> None:
     dbapi: Any = fairy.dbapi_connection
     if not fairy.info.get(_PREPARED):
         dbapi.isolation_level = None  # the driver stops issuing BEGIN/COMMIT on its own
-        cursor = dbapi.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            if not _is_memory_sqlite(conn.engine):
-                cursor.execute("PRAGMA journal_mode = WAL")
-        finally:
-            cursor.close()
+        # Through the Connection, not a raw cursor: a refusal (say WAL on a
+        # read-only directory) is then wrapped, translated and handled like
+        # any statement's, instead of escaping the begin event raw.
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").close()
+        conn.exec_driver_sql("PRAGMA foreign_keys = ON").close()
+        if not _is_memory_sqlite(conn.engine):
+            conn.exec_driver_sql("PRAGMA journal_mode = WAL").close()
         fairy.info[_PREPARED] = True
     if conn.get_execution_options().get(WRITE):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -161,17 +167,70 @@ def _sqlite_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _sqlite_file(cargs: Sequence[Any], cparams: Mapping[str, Any]) -> str | None:
+    """The file a pysqlite connection opens for writing, or ``None`` (memory, ``mode=ro``)."""
+    name = cargs[0] if cargs else cparams.get("database")
+    if not isinstance(name, str) or not name or name == ":memory:":
+        return None
+    if cparams.get("uri") and name.startswith("file:"):
+        parts = urllib.parse.urlsplit(name)
+        mode = urllib.parse.parse_qs(parts.query).get("mode", [""])[-1]
+        path = urllib.parse.unquote(parts.path)
+        return None if mode in ("ro", "memory") or not path or path == ":memory:" else path
+    return name
+
+
+def _sqlite_refuse_read_only(
+    _dialect: Any, _record: Any, cargs: Sequence[Any], cparams: Mapping[str, Any]
+) -> None:
+    """``do_connect`` hook: open no SQLite connection on a file this process cannot write.
+
+    SQLite opens such a file read-only without a word, and the connection
+    stays read-only for life, even once the file is writable again.  Worse,
+    in WAL mode it creates the ``-wal`` and ``-shm`` files with the
+    database file's read-only permissions, and they outlive it: every later
+    connection, in any process, is then read-only too.  So keepword checks
+    the file (and those two, when they exist) before opening, and raises a
+    :class:`~keepword.errors.StoreError` instead: nothing is opened, nothing
+    created, and the next call tries again.  A URL that asks for
+    ``mode=ro`` is opened as asked.
+    """
+    path = _sqlite_file(cargs, cparams)
+    if path is None:
+        return
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(name) and not os.access(name, os.W_OK, effective_ids=_EFFECTIVE_IDS):
+            raise StoreError(
+                f"the SQLite database file {name!r} is not writable by this process, "
+                "and a connection opened on it would stay read-only",
+                fix="make the database file, its -wal and -shm files and its directory "
+                "writable by this process's user; the same store works again once they are",
+            )
+
+
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
+
+
 def prepare_engine(engine: Engine) -> None:
     """Install keepword's per-database setup on ``engine`` (idempotent).
 
-    Only SQLite needs any: WAL journal, a busy timeout, foreign keys, and
-    ``BEGIN IMMEDIATE`` for transactions started with the :data:`WRITE`
-    execution option (plain deferred ``BEGIN`` otherwise).
+    Every engine gets :func:`~keepword.stores.sql._errors.discard_read_only`
+    as a ``handle_error`` hook: a connection a read-only database refused a
+    write on is thrown away, so the store recovers once the database is
+    writable again.  SQLite also gets WAL journal, a busy timeout, foreign
+    keys, and ``BEGIN IMMEDIATE`` for transactions started with the
+    :data:`WRITE` execution option (plain deferred ``BEGIN`` otherwise),
+    and a check that refuses to open a database file this process cannot
+    write (:func:`_sqlite_refuse_read_only`).
     """
+    if not event.contains(engine, "handle_error", _errors.discard_read_only):
+        event.listen(engine, "handle_error", _errors.discard_read_only)
     if engine.dialect.name != "sqlite":
         return
     if not event.contains(engine, "begin", _sqlite_begin):
         event.listen(engine, "begin", _sqlite_begin)
+    if not event.contains(engine, "do_connect", _sqlite_refuse_read_only):
+        event.listen(engine, "do_connect", _sqlite_refuse_read_only)
 
 
 def one_of(

@@ -6,7 +6,10 @@ into a :class:`Failure` kind by SQLSTATE (PostgreSQL), error number
 :func:`translate` turns it into a :class:`~keepword.errors.KeepwordError`
 subclass; :func:`retrying` runs a whole transaction again when the failure
 is transient (a lock, a deadlock, a serialization failure), within a bounded
-budget, and translates everything else.
+budget, and translates everything else.  :func:`discard_read_only` is the
+engine hook that throws away a connection a read-only database refused a
+write on, so the store works again, without being rebuilt, once the
+database is writable again.
 
 >>> import sqlite3
 >>> from sqlalchemy.exc import OperationalError
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import ExceptionContext
 
 from keepword.errors import (
     ConflictError,
@@ -39,6 +43,7 @@ __all__ = [
     "Failure",
     "RetryBudget",
     "classify",
+    "discard_read_only",
     "retrying",
     "translate",
 ]
@@ -59,6 +64,9 @@ class Failure(enum.Enum):
     """A table or schema does not exist."""
     UNAVAILABLE = "unavailable"
     """The connection failed or the server went away."""
+    READ_ONLY = "read_only"
+    """The database refused a write because it is read-only (a read-only SQLite
+    file or directory, a PostgreSQL standby, a MariaDB/MySQL server in read-only mode)."""
     OTHER = "other"
     """Anything else."""
 
@@ -74,6 +82,7 @@ POSTGRES_SQLSTATES: dict[str, Failure] = {
     "42P01": Failure.MISSING_SCHEMA,  # undefined_table
     "3F000": Failure.MISSING_SCHEMA,  # invalid_schema_name
     "57P01": Failure.UNAVAILABLE,  # admin_shutdown
+    "25006": Failure.READ_ONLY,  # read_only_sql_transaction (a hot standby)
 }
 """PostgreSQL SQLSTATE -> failure; classes ``22`` (data) and ``08`` (connection) by prefix."""
 
@@ -97,12 +106,16 @@ MYSQL_ERRNOS: dict[int, Failure] = {
     2003: Failure.UNAVAILABLE,  # CR_CONN_HOST_ERROR
     2006: Failure.UNAVAILABLE,  # CR_SERVER_GONE_ERROR
     2013: Failure.UNAVAILABLE,  # CR_SERVER_LOST
+    1036: Failure.READ_ONLY,  # ER_OPEN_AS_READONLY
+    1290: Failure.READ_ONLY,  # ER_OPTION_PREVENTS_STATEMENT (--read-only)
+    1792: Failure.READ_ONLY,  # ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 }
 """MariaDB/MySQL error number -> failure."""
 
 SQLITE_CODES: dict[int, Failure] = {
     5: Failure.TRANSIENT,  # SQLITE_BUSY
     6: Failure.TRANSIENT,  # SQLITE_LOCKED
+    8: Failure.READ_ONLY,  # SQLITE_READONLY and its extended codes (_DIRECTORY, _CANTINIT, ...)
     2067: Failure.DUPLICATE,  # SQLITE_CONSTRAINT_UNIQUE
     1555: Failure.DUPLICATE,  # SQLITE_CONSTRAINT_PRIMARYKEY
     1299: Failure.INVALID,  # SQLITE_CONSTRAINT_NOTNULL
@@ -121,6 +134,7 @@ _SQLITE_MESSAGES: tuple[tuple[str, Failure], ...] = (
     ("not null constraint failed", Failure.INVALID),
     ("no such table", Failure.MISSING_SCHEMA),
     ("unable to open database", Failure.UNAVAILABLE),
+    ("attempt to write a readonly database", Failure.READ_ONLY),
 )
 
 
@@ -203,12 +217,37 @@ def translate(error: BaseException, *, operation: str, attempts: int = 1) -> Kee
             f"{operation}: the database stayed busy after {attempts} attempts ({detail})",
             fix="retry later; if it persists, look for long transactions holding locks",
         )
+    if failure is Failure.READ_ONLY:
+        return StoreError(
+            f"{operation}: the database is read-only ({detail})",
+            fix="make the database writable (for SQLite: the file and its directory, for "
+            "this process's user); the same store works again once it is",
+        )
     if failure is Failure.UNAVAILABLE:
         return StoreError(
             f"{operation}: the database is unreachable ({detail})",
             fix="check the database URL, the server and the network",
         )
     return StoreError(f"{operation}: database error ({detail})")
+
+
+def discard_read_only(context: ExceptionContext) -> None:
+    """``handle_error`` hook: treat a read-only refusal as a lost connection.
+
+    SQLite opens a file it may not write read-only, silently, and such a
+    connection stays read-only for its whole life: kept in the engine's
+    pool, it would refuse every write even after the file became writable
+    again.  A server that turned read-only (a PostgreSQL standby after a
+    failover, MariaDB in read-only mode) is no better a place for the pooled
+    connections.  Marking the error a disconnect makes SQLAlchemy invalidate
+    the connection and the pool, so the next call connects afresh; the
+    error itself is still raised (and translated to a
+    :class:`~keepword.errors.StoreError` by :func:`retrying`).  Installed on
+    every store's engine by :func:`keepword.stores.sql._dialect.prepare_engine`;
+    it changes nothing for any other error.
+    """
+    if classify(context.original_exception) is Failure.READ_ONLY:
+        context.is_disconnect = True
 
 
 class RetryBudget:
@@ -261,7 +300,9 @@ def retrying(
     Raises:
         KeepwordError: a keepword error raised inside passes through; driver
             errors are translated (see :func:`translate`), transient ones only
-            after the budget is spent.
+            after the budget is spent; an ``OverflowError`` (a driver that
+            cannot bind a number, as SQLite's beyond 64 bits) becomes the
+            :class:`~keepword.errors.InvalidArgumentError` a server gives.
     """
     attempt = 0
     while True:
@@ -285,3 +326,9 @@ def retrying(
             ) from error
         except sa_exc.SQLAlchemyError as error:
             raise StoreError(f"{operation}: {type(error).__name__}: {error}") from error
+        except OverflowError as error:  # SQLite's driver binding an int beyond 64 bits
+            raise InvalidArgumentError(
+                f"{operation}: the database refused a value (OverflowError: {error})",
+                argument="value",
+                fix="check ranges: versions, counters and limits must fit the database's integers",
+            ) from error

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from keepword._instant import td_us
-from keepword._json import FrozenDict, freeze_json
+from keepword._json import FrozenDict, freeze_trusted
 from keepword._snapshots import calendar_snapshot, policy_snapshot
 from keepword.calendar import BusinessCalendar
 from keepword.commitment import Commitment, Event, Status, _trusted_commitment, _trusted_event
@@ -247,7 +247,9 @@ def _terms(value: Any) -> Any:
 
 @functools.lru_cache(maxsize=1024)
 def _terms_from_text(text: str) -> FrozenDict:
-    frozen: FrozenDict = freeze_json(json.loads(text), "terms")
+    # Frozen, not checked again: what keepword stored reads back as stored,
+    # even terms nested deeper than a later keepword accepts in new writes.
+    frozen: FrozenDict = freeze_trusted(json.loads(text))
     return frozen
 
 

@@ -30,6 +30,7 @@ from keepword.ports import Fire, check_fires
 from keepword.stores.sql import _dialect, _errors, _rows
 from keepword.stores.sql._base import (
     IMMUTABLE,
+    MAX_VERSION,
     OPEN,
     SqlStoreBase,
     check_token,
@@ -125,7 +126,7 @@ class SqlTickQueue(SqlStoreBase):
                 sa.or_(c.c.claim_token.is_(None), c.c.claimed_until <= db_now),
             )
             .order_by(c.c.next_action_at, c.c.id)
-            .limit(sa.bindparam("c_limit", type_=sa.Integer()))
+            .limit(sa.bindparam("c_limit", type_=sa.BigInteger()))
         )
         claim = (
             sa.update(c)
@@ -156,6 +157,13 @@ class SqlTickQueue(SqlStoreBase):
         holds.  Served by the index ``(tenant, next_action_at, id)``.
         See :meth:`keepword.ports.TickQueue.claim_due`.
 
+        A claimed row that cannot be read back into a :class:`Commitment`
+        (a corrupt calendar or policy snapshot, say) is not returned and does
+        not fail the claim: it stays claimed, untouched, until its lease runs
+        out, is logged at ``ERROR`` on ``keepword.stores.sql``, and the
+        next due rows take its place in the batch.  So one bad row costs one
+        log line per lease, never the tenant's other work, and is never lost.
+
         Raises:
             InvalidArgumentError: a bad tenant, ``now``, ``limit``, ``lease`` or ``worker``.
         """
@@ -168,17 +176,23 @@ class SqlTickQueue(SqlStoreBase):
 
         def attempt(conn: Connection) -> list[Commitment]:
             db_now = _dialect.db_now(conn)
-            params = {"c_tenant": tenant, "c_now": at, "c_db_now": db_now, "c_limit": n}
-            rows = conn.execute(due, params).mappings().all()
-            if not rows:
-                return []
-            ids = [r["id"] for r in rows]
             until = db_now + length
-            for chunk in chunks(ids):
-                conn.execute(
-                    mark, {"c_tenant": tenant, "c_ids": chunk, "c_token": token, "c_until": until}
-                )
-            return self._load(conn, tenant, rows)
+            claimed: list[Commitment] = []
+            while len(claimed) < n:  # each round claims new rows: it ends
+                params = {"c_tenant": tenant, "c_now": at, "c_db_now": db_now}
+                rows = conn.execute(due, {**params, "c_limit": n - len(claimed)}).mappings().all()
+                if not rows:
+                    break
+                for chunk in chunks([r["id"] for r in rows]):
+                    conn.execute(
+                        mark,
+                        {"c_tenant": tenant, "c_ids": chunk, "c_token": token, "c_until": until},
+                    )
+                readable = self._load_readable(conn, tenant, rows)
+                claimed.extend(readable)
+                if len(readable) == len(rows):
+                    break
+            return claimed
 
         claimed = self._run("claim_due", attempt, write=True, read_committed=True)
         self._claimed.remember(token, claimed)
@@ -224,6 +238,8 @@ class SqlTickQueue(SqlStoreBase):
             return []
         prepared = self._prepare_fire(tenant, batch, claim)
         try:
+            if any(f.expected_version > MAX_VERSION for f in batch):
+                raise _Contended  # no row is at such a version: judge each fire
             return self._run(
                 "fire", lambda conn: self._fire_all(conn, prepared), write=True, read_committed=True
             )
