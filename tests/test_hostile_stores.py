@@ -1,7 +1,7 @@
 """Edge values on every store: the same answer, or the same named error, on all four.
 
 MemoryStore, SQLite, and PostgreSQL and MariaDB when their URLs are set
-(``tests/sql_backends.py``).  The rules are decided once, in
+(``tests/conftest.py``).  The rules are decided once, in
 ``keepword._validate``: a limit beyond ``2**63 - 1`` is no limit; a lease
 is at most 366 days; an expected version no row can be at is a version
 conflict; terms as deep as keepword accepts are stored and read back equal.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -28,11 +27,10 @@ from keepword._validate import MAX_LEASE, MAX_LIMIT, check_lease, check_positive
 from keepword.commitment import Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.ports import Fire, Query, Store
-from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
 from keepword.testing import fire_one
-from sql_backends import BACKENDS, T0, commitment, escalating, open_store
-from sql_backends import backend_url as _backend_url
+from tests.support.backends import open_store
+from tests.support.builders import T0, commitment, escalating
 
 UTC = _dt.UTC
 TENANT = "tenant-a"
@@ -48,21 +46,10 @@ MariaDB refuses JSON nested 32 containers deep; 31 levels of terms are refused.
 """
 
 
-@pytest.fixture(params=[pytest.param("memory", id="memory"), *BACKENDS])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh store of each kind (SQL ones on their own tables, dropped after)."""
-    if request.param == "memory":
-        memory = MemoryStore()
-        yield memory
-        memory.close()
-        return
-    yield from open_store(_backend_url(request.param, tmp_path))
-
-
-@pytest.fixture(params=BACKENDS)
-def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    """A fresh SqlStore on each SQL backend."""
-    yield from open_store(_backend_url(request.param, tmp_path))
+@pytest.fixture
+def sql_store(backend_url: str) -> Iterator[SqlStore]:
+    """A fresh SqlStore on each SQL backend (the ``store`` fixture is tests/conftest.py's)."""
+    yield from open_store(backend_url)
 
 
 NOW = T0 + _dt.timedelta(hours=2)
@@ -264,14 +251,7 @@ def test_deep_terms_are_stored_whole_or_refused_whole(
 def test_the_deepest_terms_keepword_accepts_round_trip_on_every_store(
     store: Store, request: pytest.FixtureRequest
 ) -> None:
-    if _DEEPEST > MARIADB_DEEPEST_TERMS and "mariadb" in request.node.callspec.id:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=f"freeze_json accepts terms {_DEEPEST} levels deep; MariaDB stores "
-                f"{MARIADB_DEEPEST_TERMS} (the domain limit must come down to it)",
-            )
-        )
+    assert _DEEPEST <= MARIADB_DEEPEST_TERMS, "the domain's JSON depth limit must fit MariaDB"
     terms = _nested_terms(_DEEPEST)
     made = _promise_with(store, terms)
     assert store.get(TENANT, made.id).terms == terms

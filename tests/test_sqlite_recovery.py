@@ -32,7 +32,7 @@ from keepword.errors import KeepwordError, StoreError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore, _errors
 from keepword.stores.sql._errors import Failure
-from sql_backends import T0, commitment
+from tests.support.builders import T0, commitment
 
 _SCENARIO = r"""
 import datetime as dt, json, os, sys
@@ -40,7 +40,7 @@ from keepword.errors import KeepwordError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore
 sys.path.insert(0, sys.argv[3])
-from sql_backends import commitment
+from tests.support.builders import commitment
 
 path, what = sys.argv[1], sys.argv[2]
 folder = os.path.dirname(path)
@@ -91,10 +91,10 @@ def _run_scenario(tmp_path: Path, what: str) -> dict[str, Any]:
     folder = tmp_path / "db"
     folder.mkdir()
     src = Path(keepword.__file__).resolve().parent.parent
-    tests = Path(__file__).resolve().parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(tests)])}
+    root = Path(__file__).resolve().parent.parent  # where the tests.support package lives
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(root)])}
     done = subprocess.run(
-        [*_unprivileged(), sys.executable, "-c", _SCENARIO, str(folder / "k.db"), what, str(tests)],
+        [*_unprivileged(), sys.executable, "-c", _SCENARIO, str(folder / "k.db"), what, str(root)],
         capture_output=True,
         text=True,
         env=env,
