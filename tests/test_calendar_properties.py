@@ -19,7 +19,6 @@ import pytest
 import pytz
 from hypothesis import example, given, note
 from hypothesis import strategies as st
-from minute_model import Model, ModelError, parse_weekly, utc
 
 from keepword import BusinessCalendar, CalendarError, KeepwordError, within
 from keepword.testing.strategies import (
@@ -31,6 +30,7 @@ from keepword.testing.strategies import (
     within_specs,
     zones,
 )
+from tests.support.minute_model import Model, ModelError, parse_weekly, utc
 
 UTC = dt.UTC
 US = dt.timedelta(microseconds=1)

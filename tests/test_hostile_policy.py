@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sql_backends import BACKENDS, backend_url, open_store
 
 import keepword as kw
 from keepword import transitions as kt
@@ -39,6 +37,7 @@ from keepword.escalation import (
     plan,
 )
 from keepword.notice import Notice, notice_from_storage
+from tests.support.backends import open_store
 
 UTC = dt.UTC
 NY = kw.BusinessCalendar(tz="America/New_York", hours="Mon-Fri 09:00-17:00", country="US")
@@ -585,9 +584,9 @@ def test_terms_nest_at_most_the_documented_depth(depth: int) -> None:
         refused(lambda: kt.promise(**promise_args(terms=terms)), "terms")
 
 
-@pytest.fixture(params=BACKENDS)
-def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[kw.SqlStore]:
-    yield from open_store(backend_url(request.param, tmp_path))
+@pytest.fixture
+def sql_store(backend_url: str) -> Iterator[kw.SqlStore]:
+    yield from open_store(backend_url)
 
 
 def test_the_deepest_terms_keepword_accepts_are_stored_by_every_backend(
