@@ -4,6 +4,8 @@ Installed by :func:`tests.support.tick_workers.tick_worker` and
 :func:`~tests.support.tick_workers.consume_worker` from their spec (see that
 module's docstring for the named crash points).  Each hook wraps the
 methods of ``SqlStore`` in the worker's own process, which nothing else shares.
+One more is the parent's: :func:`refuse_notices_of` poisons one commitment in
+the database itself, for every worker at once.
 """
 
 from __future__ import annotations
@@ -222,3 +224,57 @@ def install_broken(store: SqlStore, prefix: str) -> None:
     cls.claim_due = claim_due  # type: ignore[method-assign]
     cls.fire_many = fire_many  # type: ignore[method-assign]
     cls.release = release  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- a poisoned commitment
+
+
+def refuse_notices_of(url: str, prefix: str, commitment_id: str) -> None:
+    """Make the database itself refuse the step notices of one commitment (a trigger).
+
+    Every process writing to ``{prefix}notices`` then fails on that
+    commitment's step notices, as a database refuses a value the checks at the
+    edge let through; its ``"tick_error"`` notice is still accepted.  The
+    trigger goes with the table; on PostgreSQL its function stays until
+    :func:`drop_refusal`.
+    """
+    table = f"{prefix}notices"
+    when = f"NEW.commitment_id = '{commitment_id}' AND NEW.action <> 'tick_error'"
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER {table}_poison BEFORE INSERT ON {table} WHEN {when} "
+                    "BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+                )
+            elif engine.dialect.name == "postgresql":
+                conn.exec_driver_sql(
+                    f"CREATE FUNCTION {table}_poison() RETURNS trigger AS $$ BEGIN "
+                    f"IF {when} THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; "
+                    "END $$ LANGUAGE plpgsql"
+                )
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER {table}_poison BEFORE INSERT ON {table} "
+                    f"FOR EACH ROW EXECUTE FUNCTION {table}_poison()"
+                )
+            else:
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER {table}_poison BEFORE INSERT ON {table} FOR EACH ROW "
+                    f"BEGIN IF {when} THEN SIGNAL SQLSTATE '45000' "
+                    "SET MESSAGE_TEXT = 'poisoned'; END IF; END"
+                )
+    finally:
+        engine.dispose()
+
+
+def drop_refusal(url: str, prefix: str) -> None:
+    """Drop what :func:`refuse_notices_of` left behind its table (PostgreSQL's function)."""
+    engine = sa.create_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            return
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {prefix}notices_poison() CASCADE")
+    finally:
+        engine.dispose()

@@ -1,7 +1,8 @@
 """Process entry points and checks for the tick and outbox scenarios (RELIABILITY.md 1-5, 9-10).
 
-Used by ``tests/test_tick_processes.py`` (small sizes), ``benchmarks/stress_tick.py``
-(full size) and ``benchmarks/tick.py`` (throughput).  Everything here is importable by a
+Used by ``tests/test_tick_processes.py`` (small sizes), ``tests/test_tick_poison.py``
+(one poisoned commitment among many), ``benchmarks/stress_tick.py`` (full size) and
+``benchmarks/tick.py`` (throughput).  Everything here is importable by a
 process started with the ``spawn`` method: the entry points take one plain
 ``dict`` (the *spec*) and write one JSON result file, so a worker killed with
 ``SIGKILL`` leaves no half-written queue behind, only a missing result.
@@ -42,7 +43,7 @@ import signal
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,8 @@ def _tick_worker(spec: dict[str, Any], result: dict[str, Any]) -> None:
                 counts["late"] += report.late
                 counts["conflicts"] += report.conflicts
                 counts["commitments"] += report.commitments
+                counts["set_aside"] += report.set_aside
+                counts["set_aside_errors"] += report.errors
                 if report.fired or report.more:
                     continue
                 wake = tracker.next_wakeup()
@@ -530,8 +533,26 @@ def live_claims(store: SqlStore, prefix: str) -> int:
         return sum(1 for until in rows if until is not None and until > now)
 
 
-def analyse(url: str, prefix: str, *, until: dt.datetime = FINAL) -> dict[str, Any]:
+def claimed_rows(store: SqlStore, prefix: str) -> int:
+    """Commitments of the workload's tenant holding a claim token at all, live or expired."""
+    table = store.metadata.tables[f"{prefix}commitments"]
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(table.c.tenant == TENANT, table.c.claim_token.is_not(None))
+            ).scalar_one()
+        )
+
+
+def analyse(
+    url: str, prefix: str, *, until: dt.datetime = FINAL, exclude: Collection[str] = ()
+) -> dict[str, Any]:
     """Compare the outbox and the histories with the plans.
+
+    The commitments whose ids are in ``exclude`` (and their notices) are left
+    out of every figure.
 
     - ``notices``: rows in the outbox; ``expected``: planned firings due by ``until``;
     - ``dup_keys``: rows beyond one per idempotency key;
@@ -543,8 +564,8 @@ def analyse(url: str, prefix: str, *, until: dt.datetime = FINAL) -> dict[str, A
     """
     store = SqlStore(url, table_prefix=prefix)
     try:
-        rows = notice_rows(store, prefix)
-        commitments = all_commitments(store)
+        rows = [r for r in notice_rows(store, prefix) if r["commitment_id"] not in exclude]
+        commitments = [c for c in all_commitments(store) if c.id not in exclude]
         held = live_claims(store, prefix)
     finally:
         store.close()
