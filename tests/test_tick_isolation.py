@@ -11,15 +11,13 @@ claim it again until its deadline changes.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 import keepword as kw
+from tests.support.tick_hooks import drop_refusal, refuse_notices_of
 
 T0 = dt.datetime(2026, 11, 23, 14, tzinfo=dt.UTC)
 POLICY = kw.EscalationPolicy(
@@ -29,68 +27,20 @@ POLICY = kw.EscalationPolicy(
 _SERVERS = {"postgresql": "KEEPWORD_TEST_POSTGRES_URL", "mariadb": "KEEPWORD_TEST_MARIADB_URL"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tick.db'}"
-    value = os.environ.get(_SERVERS[request.param])
-    if not value:
-        pytest.skip(f"set {_SERVERS[request.param]} to run the {request.param} tests")
-    return value
-
-
 @pytest.fixture
-def store(url: str) -> Iterator[kw.SqlStore]:
-    store = kw.SqlStore(url, table_prefix=f"kw{uuid.uuid4().hex[:8]}_")
+def store(backend_url: str) -> Iterator[kw.SqlStore]:
+    store = kw.SqlStore(backend_url, table_prefix=f"kw{uuid.uuid4().hex[:8]}_")
     store.create_schema()
     try:
         yield store
     finally:
         store.drop_schema()
         store.close()
-        if url.startswith("postgresql"):  # the trigger's function outlives its table
-            engine = sa.create_engine(url)
-            with engine.begin() as conn:
-                conn.exec_driver_sql(
-                    f"DROP FUNCTION IF EXISTS {store.table_prefix}notices_poison()"
-                )
-            engine.dispose()
-
-
-def _refuse_notices_of(store: kw.SqlStore, url: str, commitment_id: str) -> None:
-    """Install a trigger that makes the database refuse the commitment's step notices."""
-    table = f"{store.table_prefix}notices"
-    when = f"NEW.commitment_id = '{commitment_id}' AND NEW.action <> 'tick_error'"
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "sqlite":
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER {table}_poison BEFORE INSERT ON {table} WHEN {when} "
-                    "BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
-                )
-            elif engine.dialect.name == "postgresql":
-                conn.exec_driver_sql(
-                    f"CREATE FUNCTION {table}_poison() RETURNS trigger AS $$ BEGIN "
-                    f"IF {when} THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; "
-                    "END $$ LANGUAGE plpgsql"
-                )
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER {table}_poison BEFORE INSERT ON {table} "
-                    f"FOR EACH ROW EXECUTE FUNCTION {table}_poison()"
-                )
-            else:
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER {table}_poison BEFORE INSERT ON {table} FOR EACH ROW "
-                    f"BEGIN IF {when} THEN SIGNAL SQLSTATE '45000' "
-                    "SET MESSAGE_TEXT = 'poisoned'; END IF; END"
-                )
-    finally:
-        engine.dispose()
+        drop_refusal(backend_url, store.table_prefix)
 
 
 def test_a_commitment_that_cannot_be_written_is_set_aside_and_the_rest_fire(
-    store: kw.SqlStore, url: str
+    store: kw.SqlStore, backend_url: str
 ) -> None:
     clock = kw.FrozenClock(T0)
     tracker = kw.Tracker(
@@ -103,7 +53,7 @@ def test_a_commitment_that_cannot_be_written_is_set_aside_and_the_rest_fire(
         for i in range(7)
     ]
     poisoned = made[3]
-    _refuse_notices_of(store, url, poisoned.id)
+    refuse_notices_of(backend_url, store.table_prefix, poisoned.id)
 
     report = tracker.tick(clock.advance(hours=3))
 
