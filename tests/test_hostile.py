@@ -87,6 +87,7 @@ CASES: list[tuple[str, Callable[[kw.Tracker, kw.Commitment], object], str | None
     ("due negative", lambda t, c: t.due(within=-dt.timedelta(seconds=1)), "within"),
     ("due as text", lambda t, c: t.due(within="soon"), "within"),  # type: ignore[arg-type]
     ("due naive until", lambda t, c: t.due(until=NAIVE), "until"),
+    ("due past 2199", lambda t, c: t.due(within=kw.within(days=100_000)), "within"),
     ("tick limit 0", lambda t, c: t.tick(limit=0), "limit"),
     ("tick naive now", lambda t, c: t.tick(NAIVE), "now"),
     ("claim limit 0", lambda t, c: t.claim_notices(0), "limit"),

@@ -14,7 +14,7 @@ import attrs
 from keepword._instant import to_utc
 from keepword.calendar import Within
 from keepword.commitment import Commitment, Status
-from keepword.errors import InvalidArgumentError
+from keepword.errors import CalendarError, InvalidArgumentError
 from keepword.ports import Query
 from keepword.services._context import CommitmentOrId, Context
 
@@ -79,7 +79,10 @@ def _limit_at(
         return None
     now = ctx.now()
     if isinstance(within, Within):
-        return to_utc(ctx.calendar.resolve(now, within), "within")
+        try:
+            return to_utc(ctx.calendar.resolve(now, within), "within")
+        except (CalendarError, InvalidArgumentError) as exc:  # name the caller's argument
+            raise type(exc)(exc.message, argument="within", fix=exc.fix) from None
     if isinstance(within, _dt.timedelta):
         if within < _dt.timedelta(0):
             raise InvalidArgumentError("must not be negative", argument="within")
