@@ -183,7 +183,7 @@ class MemoryStore:
     def add(self, commitment: Commitment) -> tuple[Commitment, bool]:
         """Store a new commitment unless its tenant already has its external reference.
 
-        See :meth:`keepword.ports.Store.add`.
+        See :meth:`keepword.ports.CommitmentRepository.add`.
         When the reference exists, the existing commitment is returned and the
         id is not checked (nothing is stored either way).
 
@@ -205,7 +205,7 @@ class MemoryStore:
         transaction, after checking that no id appears twice in the batch: an
         item whose reference an earlier item (or the store) already has maps
         to that one; any conflict stores nothing at all.
-        See :meth:`keepword.ports.Store.add_many`.
+        See :meth:`keepword.ports.CommitmentRepository.add_many`.
 
         Raises:
             InvalidArgumentError: an item is not a ``Commitment`` or has ``version != 1``.
@@ -265,7 +265,7 @@ class MemoryStore:
         the stored version, then that the immutable fields (``id``,
         ``tenant``, ``made_at``, ``external_ref``) are unchanged and the
         history extends the stored one.
-        See :meth:`keepword.ports.Store.update`.
+        See :meth:`keepword.ports.CommitmentRepository.update`.
 
         Raises:
             InvalidArgumentError: bad arguments, a rewritten history or a changed
@@ -383,7 +383,7 @@ class MemoryStore:
     ) -> tuple[str, list[Commitment]]:
         """Claim up to ``limit`` OPEN commitments due at ``now``, in ``(next_action_at, id)`` order.
 
-        See :meth:`keepword.ports.Store.claim_due`.  Pops due entries off the
+        See :meth:`keepword.ports.TickQueue.claim_due`.  Pops due entries off the
         tenant's heap (stale ones are dropped, held ones skipped and pushed
         back), so it costs O(due log n), not a scan.  What is due is judged by
         ``now``; leases by the store's clock.
@@ -423,7 +423,7 @@ class MemoryStore:
     ) -> list[Commitment | ConflictError | NotFoundError]:
         """Judge each fire as :meth:`fire` does; store the ones that pass, all together.
 
-        See :meth:`keepword.ports.Store.fire_many`.  Checks per fire, in this
+        See :meth:`keepword.ports.TickQueue.fire_many`.  Checks per fire, in this
         order: that the commitment exists, the stored version, that ``token``
         holds its claim (expired or not, as long as no one took it since),
         then what :meth:`update` checks.  Notices are stored pending.

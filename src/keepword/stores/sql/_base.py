@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
-from keepword._validate import check_identifier
+from keepword._validate import check_identifier, check_ids
 from keepword.commitment import Commitment, Event, Status
 from keepword.errors import (
     ConflictError,
@@ -376,6 +376,16 @@ class SqlStoreBase:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("this SqlStore is closed", fix="create a new SqlStore")
+
+    def _held(self, tenant: str, ids: Sequence[str], token: str) -> tuple[list[str], str] | None:
+        """The checked ids and token of a release or an acknowledgement; ``None`` for no ids."""
+        check_identifier(tenant, "tenant")
+        wanted = check_ids(ids)
+        claim = check_token(token)
+        if not wanted:
+            self._check_open()
+            return None
+        return wanted, claim
 
     def _run(
         self,

@@ -16,10 +16,10 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from keepword._validate import check_identifier, check_ids, check_lease, check_positive
+from keepword._validate import check_identifier, check_lease, check_positive
 from keepword.notice import Notice, NoticeState
 from keepword.stores.sql import _dialect, _rows
-from keepword.stores.sql._base import SqlStoreBase, check_token, chunks, new_token
+from keepword.stores.sql._base import SqlStoreBase, chunks, new_token
 
 __all__ = ["SqlOutbox"]
 
@@ -127,12 +127,10 @@ class SqlOutbox(SqlStoreBase):
     def _settle(
         self, operation: str, tenant: str, ids: Sequence[str], token: str, ack: bool
     ) -> int:
-        check_identifier(tenant, "tenant")
-        wanted = check_ids(ids)
-        claim = check_token(token)
-        if not wanted:
-            self._check_open()
+        held = self._held(tenant, ids, token)
+        if held is None:
             return 0
+        wanted, claim = held
         n = self._n
 
         def attempt(conn: Connection) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
 from keepword._instant import to_utc
-from keepword._validate import check_identifier, check_ids, check_lease, check_positive
+from keepword._validate import check_identifier, check_lease, check_positive
 from keepword.commitment import Commitment
 from keepword.errors import ConflictError, NotFoundError, StoreError
 from keepword.ports import Fire, check_fires
@@ -415,12 +415,10 @@ class SqlTickQueue(SqlStoreBase):
         Claims another token holds are left alone; no clock is read.
         See :meth:`keepword.ports.TickQueue.release`.
         """
-        check_identifier(tenant, "tenant")
-        wanted = check_ids(ids)
-        claim = check_token(token)
-        if not wanted:
-            self._check_open()
+        held = self._held(tenant, ids, token)
+        if held is None:
             return 0
+        wanted, claim = held
         c = self._c
         self._claimed.take(claim, wanted)
 

@@ -178,7 +178,7 @@ def next_state(
     """``c`` changed by ``changes``, one version up, with ``events`` new ``event`` events appended.
 
     The store-level view of a transition: what a store must accept from
-    :meth:`~keepword.ports.Store.update` with ``expected_version=c.version``.
+    :meth:`~keepword.ports.CommitmentRepository.update` with ``expected_version=c.version``.
 
     >>> c = make_commitment()
     >>> d = next_state(c, owner="bob", data={"owner": "bob"})
