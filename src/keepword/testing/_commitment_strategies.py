@@ -22,7 +22,13 @@ from keepword.calendar import BusinessCalendar, Within
 from keepword.commitment import Commitment, Status
 from keepword.errors import CalendarError, InvalidTransitionError
 from keepword.escalation import EscalationPolicy
-from keepword.testing._hostile import HOSTILE_STRINGS
+from keepword.testing._hostile import (
+    HOSTILE_STRINGS,
+    boundary_priorities,
+    deep_terms,
+    hostile_identifiers,
+    hostile_texts,
+)
 from keepword.testing._time_strategies import aware_datetimes, within_specs
 from keepword.transitions import Change
 
@@ -257,6 +263,7 @@ def _commitments(
     external_refs: st.SearchStrategy[str | None],
     statuses: frozenset[Status] | None,
     policies: st.SearchStrategy[EscalationPolicy | None] | None,
+    hostile: bool,
 ) -> Commitment:
     # stdlib UTC: wall-clock arithmetic in a zone (or on pendulum values) is not elapsed time
     now = to_utc(draw(made), "made_at")
@@ -268,21 +275,26 @@ def _commitments(
             calendar.resolve(now, due)
         except CalendarError:  # too much business time for a sparse calendar's horizon
             due = fallback
+    names, words = identifiers(), texts()
+    priorities, terms = st.integers(0, 5), json_objects()
+    if hostile:  # sometimes the hard values: a store must take them as well
+        names, words = names | hostile_identifiers(), words | hostile_texts()
+        priorities, terms = priorities | boundary_priorities(), terms | deep_terms()
     c, _ = _t.promise(
         id=new_id(now),
         tenant=draw(tenants),
-        customer=draw(identifiers()),
-        owner=draw(identifiers()),
+        customer=draw(names),
+        owner=draw(names),
         kind=draw(st.sampled_from(["reply", "refund", "thank_you", "follow_up", "ship"])),
-        what=draw(texts()),
+        what=draw(words),
         now=now,
         calendar=calendar,
         due=due,
         external_ref=draw(external_refs),
         tags=draw(st.lists(identifiers(max_size=8), max_size=3)),
-        priority=draw(st.integers(0, 5)),
+        priority=draw(priorities),
         waiting_for=draw(st.none() | st.sampled_from(["sku:FIG-1", "sku:FIG-2", "agent"])),
-        terms=draw(json_objects()),
+        terms=draw(terms),
         actor=draw(st.none() | identifiers(max_size=8)),
         policy=None if policies is None else draw(policies),
     )
@@ -337,6 +349,7 @@ def commitments(
     external_refs: st.SearchStrategy[str | None] | None = None,
     statuses: frozenset[Status] | None = None,
     policies: st.SearchStrategy[EscalationPolicy | None] | None = None,
+    hostile: bool = True,
 ) -> st.SearchStrategy[Commitment]:
     """Commitments with a real history: promised, then a few legal moves.
 
@@ -352,7 +365,14 @@ def commitments(
         external_refs: external references (default: mostly ``None``).
         statuses: end in one of these statuses (when reachable).
         policies: the escalation policies promises are made under (default:
-            none, so no policy is drawn and draws are as they always were).
+            none, so no policy is drawn).
+        hostile: also draw the values that are hard for a store (on by
+            default): customers and owners from :func:`hostile_identifiers`
+            (often exactly 255 characters), ``what`` from
+            :func:`hostile_texts`, priorities at their edges (0 to
+            ``MAX_PRIORITY``, 2**31-1) and ``terms`` nested up to the accepted
+            depth (:func:`deep_terms`).  ``False`` draws only the ordinary
+            values: short names, priorities 0-5, shallow terms.
 
     Returns:
         A strategy whose values satisfy ``replay(c.history, version=c.version) == c``.
@@ -376,4 +396,5 @@ def commitments(
         else st.none() | identifiers(max_size=12).map(lambda s: "ref-" + s[:200]),
         statuses,
         policies,
+        hostile,
     )

@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 import pendulum
 from hypothesis import strategies as st
 
+from keepword._instant import FIRST_YEAR, LAST_YEAR
 from keepword.calendar import BusinessCalendar, Within, within
 
 __all__ = [
     "ODD_ZONES",
     "aware_datetimes",
+    "boundary_datetimes",
     "calendar_kwargs",
     "calendars",
     "dst_transitions",
@@ -219,6 +221,70 @@ def aware_datetimes(
     >>> check()
     """
     return _aware_datetimes(min_year, max_year, zones if zones is not None else _all_zones())
+
+
+_FIRST_INSTANT = dt.datetime(FIRST_YEAR, 1, 1, tzinfo=_UTC)
+_LAST_INSTANT = dt.datetime(LAST_YEAR + 1, 1, 1, tzinfo=_UTC) - dt.timedelta(microseconds=1)
+_EDGE_SHIFTS = st.one_of(
+    st.sampled_from(
+        [
+            dt.timedelta(0),
+            dt.timedelta(microseconds=1),
+            dt.timedelta(seconds=1),
+            dt.timedelta(minutes=1),
+            dt.timedelta(hours=1),
+            dt.timedelta(days=1),
+        ]
+    ),
+    st.integers(0, 3 * 86_400).map(lambda s: dt.timedelta(seconds=s)),
+)
+_DST_SHIFTS = st.one_of(
+    st.sampled_from([dt.timedelta(microseconds=m) for m in (-1, 0, 1)]),
+    st.integers(-3, 3).map(lambda s: dt.timedelta(seconds=s)),
+    st.integers(-180, 180).map(lambda m: dt.timedelta(minutes=m)),
+)
+
+
+@st.composite
+def _boundary_datetimes(draw: st.DrawFn, zone_names: st.SearchStrategy[str]) -> dt.datetime:
+    zone = draw(zone_names)
+    where = draw(st.sampled_from(("first", "last", "dst", "dst")))
+    transitions = dst_transitions(zone, _SCAN_FIRST_YEAR, _SCAN_LAST_YEAR)
+    if where == "dst" and transitions:
+        instant = draw(st.sampled_from(transitions)) + draw(_DST_SHIFTS)
+    elif where == "last":
+        instant = _LAST_INSTANT - draw(_EDGE_SHIFTS)
+    else:
+        instant = _FIRST_INSTANT + draw(_EDGE_SHIFTS)
+    return _as_flavour(instant, zone, draw(st.sampled_from((0, 0, 1, 2, 3))))
+
+
+def boundary_datetimes(
+    zones: st.SearchStrategy[str] | None = None,
+) -> st.SearchStrategy[dt.datetime]:
+    """Aware datetimes at the edges keepword accepts: its first and last days, and DST changes.
+
+    Every value lies within the years keepword computes deadlines for
+    (1900-01-01 00:00 UTC to 2199-12-31 23:59:59.999999 UTC): a third start
+    at that first instant and move up to three days later, a third at that
+    last instant and move up to three days earlier, and the rest lie within
+    three hours (often a microsecond or a second) of a real UTC-offset change
+    of the drawn zone, 1970-2060.  The ``tzinfo`` is mixed as in
+    :func:`aware_datetimes`, so the local wall-clock year may be 1899 or 2200
+    (and offsets may be a local mean time such as ``-00:25:21``).
+
+    Args:
+        zones: a strategy of IANA zone names; defaults to :func:`zones`.
+
+    >>> from hypothesis import given, settings
+    >>> from keepword._instant import to_utc
+    >>> @settings(max_examples=20)
+    ... @given(boundary_datetimes())
+    ... def in_range(value):
+    ...     assert 1900 <= to_utc(value, "now").year <= 2199
+    >>> in_range()
+    """
+    return _boundary_datetimes(zones if zones is not None else _all_zones())
 
 
 # --------------------------------------------------------------------------- hours
