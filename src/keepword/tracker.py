@@ -284,7 +284,7 @@ class Tracker:
 
     def count(self, **filters: Any) -> int:
         """How many of this tenant's commitments match ``filters`` (see :meth:`find`)."""
-        return self._ctx.store.count(self.tenant, finding.query(filters))
+        return finding.count(self._ctx, filters)
 
     def due(
         self,

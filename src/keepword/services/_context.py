@@ -82,6 +82,20 @@ def _lease(value: Any) -> _dt.timedelta:
     return check_lease(value, "lease")
 
 
+class _WorkerId:
+    """A worker id for claims, made afresh in each process (a fork gets its own)."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._id = ""
+
+    def __str__(self) -> str:
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._id = f"{socket.gethostname()}:{self._pid}:{uuid.uuid4().hex[:12]}"
+        return self._id
+
+
 @attrs.frozen(kw_only=True)
 class Context:
     """What a service needs to know: where, for whom, and when.
@@ -114,7 +128,7 @@ class Context:
     )
     late_after: _dt.timedelta = attrs.field(default=_dt.timedelta(minutes=5), converter=_late_after)
     lease: _dt.timedelta = attrs.field(default=_dt.timedelta(seconds=60), converter=_lease)
-    _worker: list[str] = attrs.field(factory=lambda: ["", ""], init=False, eq=False, repr=False)
+    _worker: _WorkerId = attrs.field(factory=_WorkerId, init=False, eq=False, repr=False)
 
     def now(self) -> _dt.datetime:
         """The current instant per the clock, in UTC."""
@@ -123,10 +137,7 @@ class Context:
     @property
     def worker(self) -> str:
         """This process's worker id for claims: fresh per context and per process."""
-        pid = str(os.getpid())
-        if self._worker[0] != pid:
-            self._worker[:] = [pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:12]}"]
-        return self._worker[1]
+        return str(self._worker)
 
     def calendar_of(self, customer: str) -> BusinessCalendar:
         """The calendar a new promise to ``customer`` runs on.

@@ -18,7 +18,7 @@ from keepword.errors import CalendarError, InvalidArgumentError
 from keepword.ports import Query
 from keepword.services._context import CommitmentOrId, Context
 
-__all__ = ["due", "find", "get", "overdue", "query"]
+__all__ = ["count", "due", "find", "get", "overdue", "query"]
 
 _QUERY_FIELDS = frozenset(a.name for a in attrs.fields(Query))
 _OPEN = frozenset({Status.OPEN})
@@ -50,6 +50,11 @@ def get(ctx: Context, commitment: CommitmentOrId) -> Commitment:
 def find(ctx: Context, filters: Mapping[str, Any]) -> list[Commitment]:
     """The tenant's commitments matching ``filters`` (the fields of :class:`Query`)."""
     return ctx.store.find(ctx.tenant, query(filters))
+
+
+def count(ctx: Context, filters: Mapping[str, Any]) -> int:
+    """How many of the tenant's commitments match ``filters`` (``limit`` ignored)."""
+    return ctx.store.count(ctx.tenant, query(filters))
 
 
 def due(

@@ -19,19 +19,16 @@ from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword._instant import to_utc
 from keepword._json import FrozenDict, freeze_json
-from keepword._validate import check_count, check_identifier, check_text
+from keepword._validate import check_count, check_identifier
 from keepword._validate import identifier as _identifier
 from keepword._validate import optional_identifier as _optional_identifier
+from keepword._validate import text as _text
 from keepword.calendar import Within
 from keepword.commitment import MAX_PRIORITY, Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.services._context import Context
 
 __all__ = ["PromiseRequest", "promise", "promise_many"]
-
-
-def _what(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    check_text(value, attribute.name)
 
 
 def _due(value: Any) -> Within | _dt.datetime:
@@ -106,7 +103,7 @@ class PromiseRequest:
     customer: str = attrs.field(validator=_identifier)
     owner: str = attrs.field(validator=_identifier)
     kind: str = attrs.field(validator=_identifier)
-    what: str = attrs.field(validator=_what)
+    what: str = attrs.field(validator=_text)
     due: Within | _dt.datetime = attrs.field(converter=_due)
     external_ref: str | None = attrs.field(default=None, validator=_optional_identifier)
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
