@@ -115,4 +115,12 @@ def test_a_set_aside_commitment_replays_to_itself() -> None:
     assert "\\ud800" in new.history[-1].data["error"]
     assert "\x00" not in new.history[-1].data["error"]
     assert kw.commitment.replay(new.history, version=new.version) == new
+    # other changes keep it aside until the deadline moves
+    moved, _ = t.reassign(new, now=later, owner="bob")
+    paused, _ = t.pause(moved, now=later, reason="waiting")
+    resumed, _ = t.resume(paused, now=later)
+    assert (moved.next_action_at, resumed.next_action_at) == (None, None)
+    assert kw.commitment.replay(resumed.history, version=resumed.version) == resumed
+    renegotiated, _ = t.renegotiate(resumed, now=later, due=kw.within(hours=2))
+    assert renegotiated.next_action_at is not None
     assert notice.idempotency_key == f"c-1:{c.deadline_version}:tick_error"

@@ -615,7 +615,7 @@ def _fold(c: Commitment, event: Event, version: int) -> Commitment:
     if deadline_version != c.deadline_version:
         values[_CURSOR] = 0  # a new deadline: every step is scheduled afresh
     values[_NEXT] = None
-    if values[_STATUS] is Status.OPEN and not _set_aside(history, deadline_version):
+    if values[_STATUS] is Status.OPEN and not _still_set_aside(c, event, deadline_version):
         values[_NEXT] = _next_action(
             values[_POLICY],
             values[_MADE_AT],
@@ -683,6 +683,22 @@ def _breach_recorded(history: tuple[Event, ...], deadline_version: int) -> bool:
         if event.kind == "breached" and event.data.get("deadline_version") == deadline_version:
             return True
     return False
+
+
+def _still_set_aside(c: Commitment, event: Event, deadline_version: int) -> bool:
+    """Whether deadline ``deadline_version`` is set aside once ``event`` follows ``c``.
+
+    O(1) on the tick's path: an open, scheduled ``c`` is not set aside, and an
+    event that keeps its deadline cannot set it aside (only a ``"set_aside"``
+    event does); only a paused or unscheduled ``c`` needs its history read.
+    """
+    if event.kind == "set_aside":
+        return bool(event.data.get("deadline_version") == deadline_version)
+    if deadline_version != c.deadline_version:
+        return False  # a new deadline: set-aside events name the old one
+    if c.status is Status.OPEN and c.next_action_at is not None:
+        return False
+    return _set_aside(c.history, deadline_version)
 
 
 def _set_aside(history: tuple[Event, ...], deadline_version: int) -> bool:
