@@ -23,6 +23,7 @@ from keepword.escalation import (
     elapsed,
     plan,
 )
+from tests.support.builders import notice_fields
 
 UTC = dt.UTC
 NINE_TO_FIVE = BusinessCalendar(tz="America/New_York", hours="Mon-Fri 09:00-17:00", country="US")
@@ -216,26 +217,7 @@ def test_notices_built_from_storage_equal_checked_ones_and_refuse_unknown_fields
     from keepword.notice import Notice, NoticeState, _trusted_notice, notice_from_storage
 
     t = dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC)
-    fields = {
-        "id": "n1",
-        "tenant": "shop-7",
-        "idempotency_key": "c1:1:0:0",
-        "commitment_id": "c1",
-        "deadline_version": 1,
-        "step_index": 0,
-        "repeat": 0,
-        "step": "at_due() -> owner",
-        "recipient": "owner",
-        "action": "notify",
-        "customer": "acct-42",
-        "owner": "alice",
-        "kind": "reply",
-        "what": "Call back",
-        "due_at": t,
-        "scheduled_at": t,
-        "fired_at": t,
-        "late": True,
-    }
+    fields = notice_fields(t, late=True)
     built = notice_from_storage(**fields)
     assert built == Notice(**fields)
     assert built.state is NoticeState.PENDING
@@ -256,27 +238,7 @@ def test_notices_from_storage_convert_instants_and_refuse_naive_ones(argument: s
     from keepword.notice import NoticeState, notice_from_storage
 
     t = dt.datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("America/New_York"))
-    fields: dict[str, object] = {
-        "id": "n1",
-        "tenant": "shop-7",
-        "idempotency_key": "c1:1:0:0",
-        "commitment_id": "c1",
-        "deadline_version": 1,
-        "step_index": 0,
-        "repeat": 0,
-        "step": "at_due() -> owner",
-        "recipient": "owner",
-        "action": "notify",
-        "customer": "acct-42",
-        "owner": "alice",
-        "kind": "reply",
-        "what": "Call back",
-        "due_at": t,
-        "scheduled_at": t,
-        "fired_at": t,
-        "state": "acked",
-        "acked_at": t,
-    }
+    fields: dict[str, object] = notice_fields(t, state="acked", acked_at=t)
     built = notice_from_storage(**fields)
     assert getattr(built, argument) == t
     assert getattr(built, argument).tzinfo is dt.UTC

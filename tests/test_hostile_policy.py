@@ -37,7 +37,9 @@ from keepword.escalation import (
     plan,
 )
 from keepword.notice import Notice, notice_from_storage
+from keepword.testing.strategies import invalid_texts
 from tests.support.backends import open_store
+from tests.support.builders import notice_fields
 
 UTC = dt.UTC
 NY = kw.BusinessCalendar(tz="America/New_York", hours="Mon-Fri 09:00-17:00", country="US")
@@ -56,35 +58,8 @@ def refused(build: Callable[[], object], argument: str) -> InvalidArgumentError:
 # ----------------------------------------------------------------- hostile text
 
 
-@st.composite
-def hostile_texts(draw: st.DrawFn) -> str:
-    """Text holding a NUL byte or a lone surrogate somewhere."""
-    bad = draw(
-        st.sampled_from(["\x00"]) | st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
-    )
-    return draw(st.text(max_size=5)) + bad + draw(st.text(max_size=5))
-
-
 def _notice_fields() -> dict[str, Any]:
-    return {
-        "id": "n1",
-        "tenant": "shop",
-        "idempotency_key": "c1:1:0:0",
-        "commitment_id": "c1",
-        "deadline_version": 1,
-        "step_index": 0,
-        "repeat": 0,
-        "step": "at_due() -> owner",
-        "recipient": "owner",
-        "action": "notify",
-        "customer": "acct-42",
-        "owner": "alice",
-        "kind": "reply",
-        "what": "Call back",
-        "due_at": NOW,
-        "scheduled_at": NOW,
-        "fired_at": NOW,
-    }
+    return notice_fields(NOW)
 
 
 def _notice_with(field: str) -> Callable[[str], object]:
@@ -125,7 +100,7 @@ ARGUMENT = {
 
 
 @pytest.mark.parametrize("field", sorted(TEXT_FIELDS))
-@given(text=hostile_texts())
+@given(text=invalid_texts())
 @settings(max_examples=40)
 def test_every_text_field_refuses_nul_and_lone_surrogates_naming_it(field: str, text: str) -> None:
     error = refused(lambda: TEXT_FIELDS[field](text), ARGUMENT.get(field, field))

@@ -101,3 +101,27 @@ def us(n: int) -> _dt.timedelta:
 def escalate(c: Commitment, now: _dt.datetime) -> tuple[Commitment, Any, Any]:
     """The domain's escalation of ``c`` at ``now`` (notice ids made at ``now``)."""
     return _t.escalate(c, now=now, new_id=lambda: new_id(now))
+
+
+def notice_fields(at: _dt.datetime, **changes: Any) -> dict[str, Any]:
+    """The fields of a valid pending notice fired at ``at``, with ``changes`` applied."""
+    return {
+        "id": "n1",
+        "tenant": "shop-7",
+        "idempotency_key": "c1:1:0:0",
+        "commitment_id": "c1",
+        "deadline_version": 1,
+        "step_index": 0,
+        "repeat": 0,
+        "step": "at_due() -> owner",
+        "recipient": "owner",
+        "action": "notify",
+        "customer": "acct-42",
+        "owner": "alice",
+        "kind": "reply",
+        "what": "Call back",
+        "due_at": at,
+        "scheduled_at": at,
+        "fired_at": at,
+        **changes,
+    }
