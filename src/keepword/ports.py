@@ -149,6 +149,7 @@ class Query:
         due_after: only those with ``due_at >= due_after`` (inclusive).
         due_before: only those with ``due_at < due_before`` (exclusive).
         waiting_for: only those waiting for this resource.
+        channel: only those on this channel.
         external_ref: only the one with this external reference.
         limit: at most this many (``> 0``), after ordering.
         order: ``"due_at"`` (then ``id``) or ``"made_at"`` (then ``id``),
@@ -175,6 +176,7 @@ class Query:
     due_after: _dt.datetime | None = attrs.field(default=None, converter=_due_after)
     due_before: _dt.datetime | None = attrs.field(default=None, converter=_due_before)
     waiting_for: str | None = attrs.field(default=None, validator=_optional_identifier)
+    channel: str | None = attrs.field(default=None, validator=_optional_identifier)
     external_ref: str | None = attrs.field(default=None, validator=_optional_identifier)
     limit: int | None = attrs.field(default=None, validator=_check_limit)
     order: Order = attrs.field(default="due_at", validator=_check_order)
@@ -204,6 +206,7 @@ class Query:
             and (self.due_after is None or c.due_at >= self.due_after)
             and (self.due_before is None or c.due_at < self.due_before)
             and (self.waiting_for is None or c.waiting_for == self.waiting_for)
+            and (self.channel is None or c.channel == self.channel)
             and (self.external_ref is None or c.external_ref == self.external_ref)
         )
 

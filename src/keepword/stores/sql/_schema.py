@@ -58,7 +58,7 @@ __all__ = [
     "table_names",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 7
 """The schema version this keepword writes and understands.
 
 1: commitments, events, schema_version (migration ``0001``).
@@ -68,9 +68,13 @@ allocation (migration ``0002``).
 ``escalation_cursor``, ``next_action_at``, ``claim_token``,
 ``claimed_until`` and the index ``(tenant, next_action_at, id)``; the
 ``notices`` table (migration ``0003``).
+4: commitments gain ``channel`` (migration ``0004``).
+5: touchpoints, the customer-care log (migration ``0005``).
+6: waitlists for first-come-first-served allocation (migration ``0006``).
+7: what the scorecard aggregates (migration ``0007``).
 """
 
-SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003"}
+SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007"}
 """The Alembic revision of each schema version (to stamp databases made by ``create_schema``)."""
 
 SCHEMA_NAME = "keepword"
@@ -325,6 +329,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("next_action_at", UtcDateTime(), nullable=True),
         sa.Column("claim_token", Identifier(), nullable=True),
         sa.Column("claimed_until", UtcDateTime(), nullable=True),
+        sa.Column("channel", Identifier(), nullable=True),
         sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}commitments"),
         sa.UniqueConstraint("tenant", "external_ref", name=f"uq_{p}commitments_ref"),
         sa.UniqueConstraint("id", name=f"uq_{p}commitments_id"),
