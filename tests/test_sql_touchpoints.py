@@ -1,9 +1,10 @@
 """``SqlStore``'s touchpoint log: what only SQL can get wrong (keys, md5, races, the plan).
 
 The port's behaviour on every store is pinned by ``TouchpointLogContract``
-(tests/test_touchpoint_contract.py); here: the table's keys, the SQL ``md5``
-agreeing with :func:`keepword.touchpoint.pick_order`, a race on one ref
-between threads of separate connections, and answers equal to MemoryStore's.
+(run by tests/test_memory_store.py and tests/test_sql_contract.py); here:
+the table's keys, the SQL ``md5`` agreeing with
+:func:`keepword.touchpoint.pick_order`, a race on one ref between threads
+of separate connections, and answers equal to MemoryStore's.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keepword._instant import to_utc
-from keepword._validate import check_identifier, check_positive
+from keepword._validate import check_identifier, check_positive, check_text
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.stores.sql import _rows, _schema
 from keepword.stores.sql._base import SqlStoreBase
@@ -268,10 +268,7 @@ class SqlTouchpoints(SqlStoreBase):
         """
         check_identifier(tenant, "tenant")
         since = to_utc(eligible_since, "eligible_since")
-        if not isinstance(seed, str):
-            raise InvalidArgumentError(f"must be a str, not {type(seed).__name__}", argument="seed")
-        if "\x00" in seed:  # no database takes NUL in text
-            raise InvalidArgumentError("must not contain NUL characters", argument="seed")
+        check_text(seed, "seed")  # no NUL, no lone surrogate: text every database holds
         stmt = self.extra_mile_statement(tenant, eligible_since=since, seed=seed)
 
         def read(conn: Connection) -> str | None:
