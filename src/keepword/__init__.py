@@ -36,6 +36,7 @@ from keepword.notice import Notice
 from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
 from keepword.tracker import Tracker
 
 __version__ = "0.1.0.dev0"
@@ -47,6 +48,7 @@ __all__ = [
     "Commitment",
     "CommitmentRepository",
     "ConflictError",
+    "CustomerStatus",
     "EscalationPolicy",
     "Event",
     "FrozenClock",
@@ -61,6 +63,7 @@ __all__ = [
     "Notice",
     "Outbox",
     "PolicySet",
+    "PromiseStatus",
     "Query",
     "SchemaError",
     "SqlStore",
@@ -73,6 +76,7 @@ __all__ = [
     "Tracker",
     "Within",
     "__version__",
+    "add_locale_dir",
     "after_due",
     "at_due",
     "before_due",
