@@ -179,6 +179,14 @@ def _fields(template: str) -> frozenset[str] | None:
         return None
 
 
+def _valid_pattern(pattern: str) -> bool:
+    """Whether a pendulum pattern's ``[literal]`` brackets are balanced."""
+    return "[" not in (rest := _LITERAL.sub("", pattern)) and "]" not in rest
+
+
+_LITERAL = re.compile(r"\[[^\]]*\]")
+
+
 class _Voice:
     """One language's templates and date formats, built once per language."""
 
@@ -190,9 +198,8 @@ class _Voice:
         for key, (context, english) in MESSAGES.items():
             text = catalog.pgettext(context, english)
             # a translation that is empty, or whose fields differ from English, is not used
-            if key not in _FORMATS and (not text.strip() or _fields(text) != _fields(english)):
-                text = english
-            self.templates[key] = text or english
+            usable = _valid_pattern(text) if key in _FORMATS else _fields(text) == _fields(english)
+            self.templates[key] = text if text.strip() and usable else english
 
     def say(self, key: str, **fields: str) -> str:
         return self.templates[key].format(**fields)
