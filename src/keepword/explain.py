@@ -35,7 +35,14 @@ from keepword.commitment import Commitment, Event, Status
 from keepword.errors import InvalidArgumentError
 from keepword.transitions import deadline_as_set, firings
 
-__all__ = ["AUDIENCES", "Audience", "explain", "format_duration", "format_instant"]
+__all__ = [
+    "AUDIENCES",
+    "Audience",
+    "check_audience",
+    "explain",
+    "format_duration",
+    "format_instant",
+]
 
 Audience = Literal["staff", "customer"]
 """Who reads an explanation."""

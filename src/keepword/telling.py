@@ -77,11 +77,8 @@ STAFF_ONLY_WORDS = (
     "set aside",
     "set_aside",
     "deadline",
-    "sla",
-    "tick",
     "notice",
     "assignee",
-    "actor",
     "internal",
 )
 """Words (lower-case fragments) a customer-facing text never contains, in any language."""
