@@ -445,3 +445,26 @@ def test_holiday_names_come_translated_where_holidays_has_them(clock: FrozenCloc
     assert "Juldagen" in " ".join(swedish.open[0].notes)
     english = shop.status_for("acct-42", locale="en")
     assert "Christmas Day" in " ".join(english.open[0].notes)
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("waiting for the customer", "We've been waiting for your reply since today."),
+        ("Asked the client for photos", "We've been waiting for your reply since today."),
+        ("need more info", "We've been waiting for your reply since today."),
+        ("supplier backorder", "We've been waiting for a delivery since today."),
+        ("out of stock", "We've been waiting for a delivery since today."),
+        ("spare parts on the way", "We've been waiting for a delivery since today."),
+        (
+            "department party",
+            "This has been on hold since today; we'll let you know as soon as it moves again.",
+        ),
+        ("x", "This has been on hold since today; we'll let you know as soon as it moves again."),
+    ],
+)
+def test_a_pause_says_who_it_waits_for_from_its_reason(reason: str, expected: str) -> None:
+    from keepword.transitions import pause
+
+    c, _ = pause(thanksgiving(), now=MON_10 + dt.timedelta(hours=1), reason=reason)
+    assert tell(c, locale="en", now=MON_10 + dt.timedelta(hours=2)) == expected

@@ -161,7 +161,9 @@ _PLACEHOLDER = string.Formatter()
 
 # Words in a pause's reason that say who or what it waits for.
 _WAITING_ON_CUSTOMER = re.compile(r"customer|client|reply|answer|respon|you\b|info", re.I)
-_WAITING_ON_SUPPLIER = re.compile(r"supplier|stock|deliver|shipment|vendor|part|courier", re.I)
+_WAITING_ON_SUPPLIER = re.compile(
+    r"supplier|stock|deliver|shipment|vendor|\bparts?\b|courier", re.I
+)
 
 # How far ahead the status page looks for closed days before a deadline.
 _NOTE_HORIZON_DAYS = 14
@@ -176,12 +178,12 @@ def _fields(template: str) -> frozenset[str] | None:
         return None
 
 
+_LITERAL = re.compile(r"\[[^\]]*\]")
+
+
 def _valid_pattern(pattern: str) -> bool:
     """Whether a pendulum pattern's ``[literal]`` brackets are balanced."""
     return "[" not in (rest := _LITERAL.sub("", pattern)) and "]" not in rest
-
-
-_LITERAL = re.compile(r"\[[^\]]*\]")
 
 
 class _Voice:
