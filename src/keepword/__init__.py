@@ -37,6 +37,7 @@ from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
 from keepword.touchpoint import Touchpoint
 from keepword.tracker import Tracker
 
@@ -49,6 +50,7 @@ __all__ = [
     "Commitment",
     "CommitmentRepository",
     "ConflictError",
+    "CustomerStatus",
     "EscalationPolicy",
     "Event",
     "FrozenClock",
@@ -63,6 +65,7 @@ __all__ = [
     "Notice",
     "Outbox",
     "PolicySet",
+    "PromiseStatus",
     "Query",
     "SchemaError",
     "ScoreRow",
@@ -80,6 +83,7 @@ __all__ = [
     "Tracker",
     "Within",
     "__version__",
+    "add_locale_dir",
     "after_due",
     "at_due",
     "before_due",
