@@ -236,6 +236,7 @@ def test_every_state_has_its_own_sentence(tracker: Tracker, clock: FrozenClock) 
     other = promise(tracker)
     renegotiated = promise(tracker)
     message = promise(tracker, external_ref="msg-1")
+    by_email = promise(tracker, channel="email")
     clock.set(tue)
     tracker.pause(waiting, reason="waiting for the customer's answer")
     tracker.pause(supplier, reason="supplier out of stock")
@@ -253,6 +254,7 @@ def test_every_state_has_its_own_sentence(tracker: Tracker, clock: FrozenClock) 
     assert say(other).startswith("This has been on hold since Tuesday")
     assert say(renegotiated) == "As agreed, you'll hear from us by Friday 4 December, 12:00."
     assert say(message) == "We'll reply to your message tomorrow by 17:00."
+    assert say(by_email, "sv") == "Vi svarar på ditt meddelande senast i morgon kl. 17:00."
 
     kept = tracker.keep(promise(tracker))
     assert say(kept) == "Done today, as promised."
@@ -403,6 +405,7 @@ def test_status_for_lists_one_customers_promises_and_nobody_elses(
         "id",
         "ref",
         "kind",
+        "channel",
         "what",
         "status",
         "sentence",
