@@ -471,3 +471,17 @@ def test_a_pause_says_who_it_waits_for_from_its_reason(reason: str, expected: st
 
     c, _ = pause(thanksgiving(), now=MON_10 + dt.timedelta(hours=1), reason=reason)
     assert tell(c, locale="en", now=MON_10 + dt.timedelta(hours=2)) == expected
+
+
+def test_the_pure_explain_checks_now_and_audience() -> None:
+    c = thanksgiving()
+    with pytest.raises(kw.NaiveDatetimeError):
+        explain(c, audience="customer", now=dt.datetime(2026, 11, 23, 10))
+    with pytest.raises(kw.NaiveDatetimeError):
+        explain(c, now=dt.datetime(2026, 11, 23, 10))
+    with pytest.raises(InvalidArgumentError) as err:
+        explain(c, audience="Customer")  # type: ignore[arg-type]
+    assert err.value.argument == "audience"
+    with pytest.raises(InvalidArgumentError) as err:
+        explain(c, locale="")
+    assert err.value.argument == "locale"
