@@ -8,14 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import http.server
 import importlib
 import json
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -221,3 +223,42 @@ def test_an_unreachable_mail_server_leaves_every_notice_pending(
     two_notices(tracker, clock)
     assert recipe.drain(tracker, mailer(log, free_port())) == 0
     assert len(tracker.pending_notices()) == 2
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[str, dict[str, Any]]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.headers["Idempotency-Key"], json.loads(body)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_deliver_pending_by_a_real_mail_server_and_a_real_http_endpoint(
+    tracker: kw.Tracker, clock: kw.FrozenClock, inbox: tuple[Inbox, int], log: Any
+) -> None:
+    notices = two_notices(tracker, clock)
+    received, port = inbox
+    _Hook.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/keepword"
+        delivered = recipe.deliver_pending(tracker, log, smtp=f"127.0.0.1:{port}", webhook_url=url)
+        again = recipe.deliver_pending(tracker, log, smtp=f"127.0.0.1:{port}", webhook_url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert (delivered, again) == (2, 0)
+    assert [m["To"] for m in received.messages] == [
+        "alice@shop.example",
+        "floor-manager@shop.example",
+    ]
+    assert [key for key, _ in _Hook.received] == [f"shop-7:{n.idempotency_key}" for n in notices]
+    assert [body["what"] for _, body in _Hook.received] == ["Send the quote"] * 2

@@ -179,3 +179,21 @@ def drain(tracker: kw.Tracker, *handlers: Callable[[kw.Notice], None]) -> int:
 
 
 # --8<-- [end:drain]
+
+
+# --8<-- [start:wiring]
+def deliver_pending(tracker: kw.Tracker, log: DeliveryLog, *, smtp: str, webhook_url: str) -> int:
+    """Drain the outbox by mail (``smtp`` is ``"host:port"``) and by webhook."""
+    host, _, port = smtp.partition(":")
+    mailer = Mailer(
+        log,
+        host=host,
+        port=int(port or 25),
+        sender="keepword@shop.example",
+        addresses={"manager": "floor-manager@shop.example", "alice": "alice@shop.example"},
+    )
+    with httpx.Client(timeout=10) as client:
+        return drain(tracker, mailer, Webhook(log, client, webhook_url))
+
+
+# --8<-- [end:wiring]
