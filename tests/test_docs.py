@@ -117,6 +117,87 @@ def test_the_tutorial_and_every_recipe_page_is_linked_from_the_home_page() -> No
         assert f"({page})" in home, f"docs/index.md does not link {page}"
 
 
+_SNIPPET = re.compile(r'^--8<-- "([^":]+)(?::([\w-]+))?"$')
+_FENCE = re.compile(r"^```(\w*)\s*$")
+
+
+def _pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+def _code_blocks(page: Path) -> list[tuple[str, list[str]]]:
+    """The fenced blocks of a page: (language, lines)."""
+    blocks: list[tuple[str, list[str]]] = []
+    current: list[str] | None = None
+    language = ""
+    for line in page.read_text(encoding="utf-8").splitlines():
+        fence = _FENCE.match(line)
+        if current is None and fence:
+            current, language = [], fence.group(1)
+        elif current is not None and line.strip() == "```":
+            blocks.append((language, current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def _snippets() -> list[tuple[Path, str, str | None]]:
+    found = []
+    for page in _pages():
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if "8<" in line or "8 <" in line:
+                match = _SNIPPET.match(line.strip())
+                assert match, (
+                    f"{page.relative_to(ROOT)}: {line!r} is not a pymdownx.snippets include "
+                    '(write it as --8<-- "recipes/file.py:section"; a code formatter may have '
+                    "mangled it)"
+                )
+                found.append((page, match.group(1), match.group(2)))
+    return found
+
+
+def test_every_snippet_include_names_an_existing_file_and_section() -> None:
+    snippets = _snippets()
+    assert snippets, "the recipe pages include no code"
+    for page, path, section in snippets:
+        source = DOCS / path
+        assert source.is_file(), f"{page.relative_to(ROOT)} includes {path}, which is missing"
+        if section is not None:
+            text = source.read_text(encoding="utf-8")
+            for marker in (f"--8<-- [start:{section}]", f"--8<-- [end:{section}]"):
+                assert marker in text, f"{path} has no '{marker}' for {page.relative_to(ROOT)}"
+
+
+def test_every_included_recipe_file_is_imported_by_a_recipe_test() -> None:
+    tests = "".join(p.read_text(encoding="utf-8") for p in ROOT.glob("tests/test_recipes*.py"))
+    for page, path, _ in _snippets():
+        module = Path(path).relative_to("recipes").parts[0].removesuffix(".py")
+        assert f'"{module}' in tests, (
+            f"{page.relative_to(ROOT)} shows {path}, but no tests/test_recipes*.py imports "
+            f"{module}: every recipe must run in the test suite"
+        )
+
+
+@pytest.mark.parametrize(
+    "page",
+    [DOCS / "tutorial.md", *sorted((DOCS / "recipes").glob("*.md"))],
+    ids=lambda p: p.relative_to(DOCS).as_posix(),
+)
+def test_every_python_example_on_the_tutorial_and_recipes_runs(page: Path) -> None:
+    for language, lines in _code_blocks(page):
+        if language not in ("python", "py", "pycon"):
+            continue
+        code = [line for line in lines if line.strip()]
+        runs = any(line.startswith(">>>") for line in code) or all(
+            _SNIPPET.match(line.strip()) for line in code
+        )
+        assert runs, (
+            f"{page.relative_to(ROOT)} has a python block that no test runs: "
+            f"{code[:2]}... Make it a >>> example or include it from a tested file"
+        )
+
+
 def test_mkdocs_build_strict_passes(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocstrings")
@@ -143,3 +224,10 @@ def test_mkdocs_build_strict_passes(tmp_path: Path) -> None:
     assert "<blockquote>\n<blockquote>" not in api
     cli = (tmp_path / "cli-reference" / "index.html").read_text(encoding="utf-8")
     assert "keepword demo" in cli
+    # the recipes show their code, included from the tested files
+    fastapi = (tmp_path / "recipes" / "fastapi" / "index.html").read_text(encoding="utf-8")
+    assert "get_tracker" in fastapi
+    for page in (tmp_path / "recipes").rglob("*.html"):
+        assert "--8&lt;--" not in page.read_text(encoding="utf-8"), (
+            f"{page}: a snippet not included"
+        )

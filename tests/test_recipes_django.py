@@ -28,15 +28,9 @@ from django.core.management import call_command  # noqa: E402
 RECIPES = Path(__file__).resolve().parents[1] / "docs" / "recipes"
 if str(RECIPES) not in sys.path:
     sys.path.insert(0, str(RECIPES))
+recipe_settings: Any = importlib.import_module("django_settings")
 
 MONDAY_9 = dt.datetime(2026, 11, 23, 14, tzinfo=dt.UTC)  # Mon 09:00 New York
-LADDER = kw.EscalationPolicy(
-    "standard",
-    steps=[
-        kw.Step(kw.before_due(business_hours=2), notify="owner"),
-        kw.Step(kw.at_due(), notify="manager"),
-    ],
-)
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +53,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
                 "PORT": "5433",
             },
         },
-        INSTALLED_APPS=["django.contrib.contenttypes", "django_keepword"],
+        INSTALLED_APPS=recipe_settings.INSTALLED_APPS,
+        ROOT_URLCONF="django_keepword.urls",
         USE_TZ=True,
-        KEEPWORD={
-            "TENANT": "shop-7",
-            "CALENDAR": {"tz": "America/New_York", "hours": "Mon-Fri 09:00-17:00", "country": "US"},
-            "POLICIES": [LADDER],
-            "CLOCK": clock,
-        },
+        KEEPWORD=recipe_settings.KEEPWORD | {"CLOCK": clock},
     )
     django.setup()
     call_command("migrate", verbosity=0)
@@ -168,3 +158,31 @@ def test_the_migration_reverses(project: SimpleNamespace) -> None:
     assert migrate.current(project.tracking.database_url()) is None
     call_command("migrate", verbosity=0)
     assert "keepword_commitments" in tables(project.db)
+
+
+def test_a_helpdesk_webhook_view_retried_three_times_makes_one_promise(
+    project: SimpleNamespace,
+) -> None:
+    from django.test import Client
+
+    client = Client()
+    event = {"ticket_id": "981", "customer": "acct-42", "agent": "alice", "subject": "Prices?"}
+    answers = [
+        client.post("/webhooks/helpdesk", event, content_type="application/json") for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert len({a.json()["id"] for a in answers}) == 1
+    tracker = project.tracking.tracker()
+    assert tracker.count(external_ref="ticket:981") == 1
+    assert tracker.get(answers[0].json()["id"]).what == "Answer: Prices?"
+
+    other = client.post(
+        "/webhooks/helpdesk", dict(event, agent="bob"), content_type="application/json"
+    )
+    assert other.status_code == 409
+    bad = client.post(
+        "/webhooks/helpdesk", dict(event, ticket_id="982", customer=""),
+        content_type="application/json",
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert bad.json()["argument"] == "customer"
