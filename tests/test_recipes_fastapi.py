@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,10 @@ import keepword as kw
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient
+with warnings.catch_warnings():
+    # newer Starlette suggests another HTTP client for its TestClient; httpx still works
+    warnings.filterwarnings("ignore", message=".*starlette.testclient", category=Warning)
+    from fastapi.testclient import TestClient
 
 RECIPES = Path(__file__).resolve().parents[1] / "docs" / "recipes"
 if str(RECIPES) not in sys.path:
