@@ -34,6 +34,7 @@ from keepword.escalation import (
 )
 from keepword.notice import Notice
 from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue
+from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
 from keepword.tracker import Tracker
@@ -70,6 +71,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "TickQueue",
+    "Ticker",
     "Tracker",
     "Within",
     "__version__",

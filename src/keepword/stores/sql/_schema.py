@@ -58,7 +58,7 @@ __all__ = [
     "table_names",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema version this keepword writes and understands.
 
 1: commitments, events, schema_version (migration ``0001``).
@@ -68,9 +68,10 @@ allocation (migration ``0002``).
 ``escalation_cursor``, ``next_action_at``, ``claim_token``,
 ``claimed_until`` and the index ``(tenant, next_action_at, id)``; the
 ``notices`` table (migration ``0003``).
+4: index ``(next_action_at, id)`` for the tick across tenants (migration ``0004``).
 """
 
-SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003"}
+SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
 """The Alembic revision of each schema version (to stamp databases made by ``create_schema``)."""
 
 SCHEMA_NAME = "keepword"
@@ -333,6 +334,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}commitments_owner", "tenant", "owner"),
         sa.Index(f"ix_{p}commitments_waiting", "tenant", "waiting_for", "made_at"),
         sa.Index(f"ix_{p}commitments_next_action", "tenant", "next_action_at", "id"),
+        sa.Index(f"ix_{p}commitments_due_any", "next_action_at", "id"),
         **mysql_opts,
     )
     sa.Table(
