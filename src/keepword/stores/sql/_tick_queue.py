@@ -24,12 +24,14 @@ from sqlalchemy.engine import Connection
 
 from keepword._instant import to_utc
 from keepword._validate import check_identifier, check_lease, check_positive
-from keepword.commitment import Commitment
+from keepword.commitment import Commitment, Event
 from keepword.errors import ConflictError, NotFoundError, StoreError
 from keepword.ports import Fire, check_fires, group_fires
 from keepword.stores.sql import _dialect, _errors, _rows
 from keepword.stores.sql._base import (
+    CHUNK,
     IMMUTABLE,
+    LOG,
     MAX_VERSION,
     OPEN,
     SqlStoreBase,
@@ -264,12 +266,7 @@ class SqlTickQueue(SqlStoreBase):
                     break
                 for chunk in chunks([r["id"] for r in rows]):
                     conn.execute(mark, {"c_ids": chunk, "c_token": token, "c_until": until})
-                by_tenant: dict[str, list[Any]] = {}
-                for row in rows:
-                    by_tenant.setdefault(row["tenant"], []).append(row)
-                readable: list[Commitment] = []
-                for tenant, mine in by_tenant.items():
-                    readable.extend(self._load_readable(conn, tenant, mine))
+                readable = self._load_readable_any(conn, rows)
                 claimed.extend(readable)
                 if len(readable) == len(rows):
                     break
@@ -279,6 +276,51 @@ class SqlTickQueue(SqlStoreBase):
         claimed = self._run("claim_due_any", attempt, write=True, read_committed=True)
         self._claimed.remember(token, claimed)
         return token, claimed
+
+    @functools.cached_property
+    def _events_any_stmt(self) -> sa.Select[Any]:
+        """The events of ``(tenant, commitment_id)`` pairs: one statement, built once."""
+        e = self._e
+        pairs = sa.tuple_(e.c.tenant, e.c.commitment_id)
+        return (
+            sa.select(e)
+            .where(pairs.in_(sa.bindparam("pairs", expanding=True)))
+            .order_by(e.c.tenant, e.c.commitment_id, e.c.seq)
+        )
+
+    def _load_readable_any(self, conn: Connection, rows: Sequence[Any]) -> list[Commitment]:
+        """:meth:`_load_readable` for rows of several tenants: their events in one read.
+
+        The read is ``(tenant, commitment_id) IN (...)``, served by the
+        events' primary key.
+        """
+        keys = [(r["tenant"], r["id"]) for r in rows]
+        events: dict[tuple[str, str], list[Event]] = {key: [] for key in keys}
+        broken: dict[tuple[str, str], Exception] = {}
+        for start in range(0, len(keys), CHUNK):
+            params = {"pairs": keys[start : start + CHUNK]}
+            for found in conn.execute(self._events_any_stmt, params).mappings():
+                key = (found["tenant"], found["commitment_id"])
+                try:
+                    events[key].append(_rows.event_from_row(found))
+                except Exception as error:
+                    broken.setdefault(key, error)
+        out: list[Commitment] = []
+        for row, key in zip(rows, keys, strict=True):
+            try:
+                if key in broken:
+                    raise broken[key]
+                out.append(_rows.commitment_from_row(row, events[key]))
+            except Exception as error:
+                LOG.error(
+                    "commitment %r of tenant %r cannot be read back and is skipped "
+                    "(%s: %s); it stays in the database untouched: repair or remove the row",
+                    row["id"],
+                    row["tenant"],
+                    type(error).__name__,
+                    error,
+                )
+        return out
 
     def next_action_at_any(self) -> _dt.datetime | None:
         """The earliest ``next_action_at`` among every tenant's OPEN commitments, or ``None``.
