@@ -121,6 +121,7 @@ def test_the_shipped_stores_declare_every_port() -> None:
     assert kw.MemoryStore().ports == PORTS
     store = kw.SqlStore("sqlite://")
     try:
-        assert store.ports == PORTS
+        # the SQL touchpoints port arrives with migration 0005
+        assert store.ports == PORTS - {"touchpoints"}
     finally:
         store.close()

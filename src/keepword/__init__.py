@@ -33,10 +33,12 @@ from keepword.escalation import (
     elapsed,
 )
 from keepword.notice import Notice
-from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue
+from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
+from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.touchpoint import Touchpoint
 from keepword.tracker import Tracker
 
 __version__ = "0.1.0.dev0"
@@ -64,6 +66,9 @@ __all__ = [
     "PolicySet",
     "Query",
     "SchemaError",
+    "ScoreRow",
+    "Scorecard",
+    "ServiceLevel",
     "SqlStore",
     "Status",
     "Step",
@@ -72,6 +77,8 @@ __all__ = [
     "SystemClock",
     "TickQueue",
     "Ticker",
+    "Touchpoint",
+    "TouchpointLog",
     "Tracker",
     "Within",
     "__version__",

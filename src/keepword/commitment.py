@@ -290,6 +290,8 @@ class Commitment:
         tags: labels (sorted and deduplicated on the way in).
         priority: ``>= 0``; larger is more urgent.
         waiting_for: the scarce resource it waits for, e.g. ``"sku:FIG-1"``.
+        channel: where the customer is answered or reached (``"email"``,
+            ``"phone"``, ...), or ``None``; the scorecard groups by it.
         terms: the agreed terms, a JSON object (frozen).
         spec: ``Within.to_string()`` of the deadline spec, ``None`` for an
             explicit due instant.
@@ -325,6 +327,7 @@ class Commitment:
     tags: tuple[str, ...] = attrs.field(default=(), converter=_to_tags)
     priority: int = attrs.field(default=0, validator=_count(0, MAX_PRIORITY))
     waiting_for: str | None = attrs.field(default=None, validator=_optional_identifier)
+    channel: str | None = attrs.field(default=None, validator=_optional_identifier)
     terms: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=_terms, hash=False)
     spec: str | None = attrs.field(default=None, validator=_optional_identifier)
     calendar: BusinessCalendar = attrs.field(validator=_check_calendar, hash=False)
@@ -579,6 +582,7 @@ def _first_state(
         tags=tuple(d.get("tags", ())),
         priority=d.get("priority", 0),
         waiting_for=d.get("waiting_for"),
+        channel=d.get("channel"),
         terms=d.get("terms") or FrozenDict(),
         spec=d.get("spec"),
         calendar=calendar,

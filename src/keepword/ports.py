@@ -8,6 +8,8 @@ docstring is its contract, and ``keepword.testing`` checks it:
   fired, release.
 - :class:`Outbox` (``"outbox"``): the notices a tick fired, claimed and
   acknowledged by the host's deliverer.
+- :class:`TouchpointLog` (``"touchpoints"``): every contact with a customer,
+  append-only, and the few questions customer care asks of them.
 
 :class:`Store` is a store that has them all; ``Tracker(store, ...)`` takes any
 store with at least the commitment repository, and a call that needs a port
@@ -50,6 +52,7 @@ from keepword._validate import optional_identifier as _optional_identifier
 from keepword.commitment import Commitment, Status
 from keepword.errors import ConflictError, InvalidArgumentError, MissingPortError, NotFoundError
 from keepword.notice import Notice
+from keepword.touchpoint import Touchpoint
 
 __all__ = [
     "CAPABILITIES",
@@ -61,6 +64,7 @@ __all__ = [
     "Store",
     "TickQueue",
     "TickQueueAllTenants",
+    "TouchpointLog",
     "check_commitment",
     "check_fires",
     "check_new_commitment",
@@ -80,12 +84,13 @@ CAPABILITIES = frozenset({"transactions", "multiprocess", "skip_locked"})
 - ``"skip_locked"``: claiming due work uses ``FOR UPDATE SKIP LOCKED``.
 """
 
-PORTS = frozenset({"commitments", "tick_queue", "outbox"})
+PORTS = frozenset({"commitments", "tick_queue", "outbox", "touchpoints"})
 """Port names a store may declare in its ``ports`` attribute.
 
 - ``"commitments"``: :class:`CommitmentRepository` (every store has it).
 - ``"tick_queue"``: :class:`TickQueue`, which ``Tracker.tick`` needs.
 - ``"outbox"``: :class:`Outbox`, which the tracker's notice methods need.
+- ``"touchpoints"``: :class:`TouchpointLog`, which customer care needs.
 """
 
 Order = Literal["due_at", "made_at"]
@@ -151,6 +156,7 @@ class Query:
         due_after: only those with ``due_at >= due_after`` (inclusive).
         due_before: only those with ``due_at < due_before`` (exclusive).
         waiting_for: only those waiting for this resource.
+        channel: only those on this channel.
         external_ref: only the one with this external reference.
         limit: at most this many (``> 0``), after ordering.
         order: ``"due_at"`` (then ``id``) or ``"made_at"`` (then ``id``),
@@ -177,6 +183,7 @@ class Query:
     due_after: _dt.datetime | None = attrs.field(default=None, converter=_due_after)
     due_before: _dt.datetime | None = attrs.field(default=None, converter=_due_before)
     waiting_for: str | None = attrs.field(default=None, validator=_optional_identifier)
+    channel: str | None = attrs.field(default=None, validator=_optional_identifier)
     external_ref: str | None = attrs.field(default=None, validator=_optional_identifier)
     limit: int | None = attrs.field(default=None, validator=_check_limit)
     order: Order = attrs.field(default="due_at", validator=_check_order)
@@ -206,6 +213,7 @@ class Query:
             and (self.due_after is None or c.due_at >= self.due_after)
             and (self.due_before is None or c.due_at < self.due_before)
             and (self.waiting_for is None or c.waiting_for == self.waiting_for)
+            and (self.channel is None or c.channel == self.channel)
             and (self.external_ref is None or c.external_ref == self.external_ref)
         )
 
@@ -580,7 +588,84 @@ class Outbox(Protocol):
 
 
 @runtime_checkable
-class Store(CommitmentRepository, TickQueue, Outbox, Protocol):
+class TouchpointLog(Protocol):
+    """Touchpoints, append-only per tenant: the ``"touchpoints"`` port.
+
+    A touchpoint is never changed or deleted once stored.  ``ref`` is unique
+    per ``(tenant, kind)``: adding a touchpoint whose ``(tenant, kind, ref)``
+    is stored already stores nothing and returns the stored one, even when
+    several processes add it at once (the first write wins).
+    """
+
+    def add_touchpoint(self, touchpoint: Touchpoint) -> tuple[Touchpoint, bool]:
+        """Store ``touchpoint``: ``(stored, True)``, or ``(existing, False)`` for a known ref.
+
+        Raises:
+            InvalidArgumentError: ``touchpoint`` is not a :class:`Touchpoint`.
+            ConflictError: its ``id`` is stored already (for another touchpoint).
+        """
+        ...
+
+    def touchpoint_by_ref(self, tenant: str, kind: str, ref: str) -> Touchpoint | None:
+        """The tenant's touchpoint of ``kind`` with ``ref``, or ``None``."""
+        ...
+
+    def touchpoints(
+        self,
+        tenant: str,
+        *,
+        customer: str | None = None,
+        kind: str | None = None,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Touchpoint]:
+        """The tenant's touchpoints matching every filter given, in ``(at, id)`` order.
+
+        ``since`` is inclusive, ``until`` exclusive; ``limit`` keeps the first
+        ones in that order.
+        """
+        ...
+
+    def thanks_by_customer(
+        self, tenant: str, *, below: int, limit: int | None = None
+    ) -> list[tuple[str, int, _dt.datetime | None]]:
+        """Every relationship with fewer than ``below`` counted thank-yous.
+
+        A relationship is a customer of the tenant with at least one
+        commitment or touchpoint.  Returns ``(customer, counted thank-yous,
+        when the last counted thank-you was)`` per relationship, ordered by
+        customer; one aggregate query in a database, not a loop over rows.
+        """
+        ...
+
+    def extra_mile_candidate(
+        self, tenant: str, *, eligible_since: _dt.datetime, seed: str
+    ) -> str | None:
+        """The customer next in line for an extra-mile gesture, or ``None`` if none is eligible.
+
+        Eligible: a customer with a touchpoint or a commitment made at or
+        after ``eligible_since``.  Among them, those picked least often
+        (touchpoints of kind ``"extra_mile"``, at any time) come first, and
+        ties go in :func:`keepword.touchpoint.pick_order` of ``seed``: the
+        smallest ``md5(seed + ":" + customer)`` in hex.  Computed in the
+        database, not by a loop over every customer.
+        """
+        ...
+
+    def silent_customers(
+        self, tenant: str, *, quiet_since: _dt.datetime, limit: int | None = None
+    ) -> list[str]:
+        """Customers whose last touchpoint (of any kind) was before ``quiet_since``.
+
+        Ordered by customer.  A customer with no touchpoint at all is not
+        listed (nothing was ever said to them through keepword).
+        """
+        ...
+
+
+@runtime_checkable
+class Store(CommitmentRepository, TickQueue, Outbox, TouchpointLog, Protocol):
     """A store that has every port: what ``MemoryStore`` and ``SqlStore`` are."""
 
 
@@ -589,7 +674,7 @@ def declared_ports(store: object) -> frozenset[str]:
 
     >>> from keepword.stores.memory import MemoryStore
     >>> sorted(declared_ports(MemoryStore()))
-    ['commitments', 'outbox', 'tick_queue']
+    ['commitments', 'outbox', 'tick_queue', 'touchpoints']
     >>> declared_ports(object())
     frozenset()
     """

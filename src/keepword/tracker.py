@@ -183,6 +183,7 @@ class Tracker:
         tags: Iterable[str] = (),
         priority: int = 0,
         waiting_for: str | None = None,
+        channel: str | None = None,
         terms: Mapping[str, Any] | None = None,
         actor: str | None = None,
     ) -> Commitment:
@@ -206,6 +207,7 @@ class Tracker:
             tags: labels.
             priority: ``>= 0``, larger is more urgent.
             waiting_for: the scarce resource it waits for, e.g. ``"sku:FIG-1"``.
+            channel: where the customer is answered or reached (``"email"``, ...).
             terms: the agreed terms, a JSON object.
             actor: who made the promise.
 
@@ -228,6 +230,7 @@ class Tracker:
             tags=tags,
             priority=priority,
             waiting_for=waiting_for,
+            channel=channel,
             terms=terms,
             actor=actor,
         )

@@ -244,6 +244,7 @@ def promise(
     tags: Iterable[str] | None = (),
     priority: int = 0,
     waiting_for: str | None = None,
+    channel: str | None = None,
     terms: Mapping[str, Any] | None = None,
     actor: str | None = None,
     policy: EscalationPolicy | None = None,
@@ -258,7 +259,7 @@ def promise(
         calendar: the calendar the deadline runs on (kept as a snapshot).
         due: a ``within(...)`` spec resolved from ``now`` on ``calendar``, or
             an explicit aware instant.
-        external_ref, priority, waiting_for, terms: see :class:`Commitment`.
+        external_ref, priority, waiting_for, channel, terms: see :class:`Commitment`.
         tags: identifiers (any iterable, read once; ``None`` for none).
         actor: who made the promise.
         policy: the escalation policy chosen for it (kept as a snapshot, with
@@ -303,6 +304,8 @@ def promise(
         "spec": spec,
         "calendar": calendar_snapshot(calendar),
     }
+    if channel is not None:
+        data["channel"] = _optional_identifier(channel, "channel")
     if policy is not None:
         data.update(_policy_data(policy))
     # every value above is checked, frozen or built by keepword: no second walk

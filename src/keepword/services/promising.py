@@ -82,6 +82,7 @@ class PromiseRequest:
         tags: labels (kept sorted and unique).
         priority: ``0 <= priority < 2**31``; larger is more urgent.
         waiting_for: the scarce resource it waits for, e.g. ``"sku:FIG-1"``.
+        channel: where the customer is answered or reached (``"email"``, ...).
         terms: the agreed terms, a JSON object (kept frozen).
         actor: who made the promise (checked where the event is built).
 
@@ -109,6 +110,7 @@ class PromiseRequest:
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tags)
     priority: int = attrs.field(default=0, converter=_priority)
     waiting_for: str | None = attrs.field(default=None, validator=_optional_identifier)
+    channel: str | None = attrs.field(default=None, validator=_optional_identifier)
     terms: FrozenDict = attrs.field(default=None, converter=_terms)
     actor: str | None = None
 
@@ -193,6 +195,7 @@ def build(ctx: Context, request: PromiseRequest, now: _dt.datetime) -> Commitmen
         tags=request.tags,
         priority=request.priority,
         waiting_for=request.waiting_for,
+        channel=request.channel,
         terms=request.terms,
         actor=request.actor,
         policy=ctx.policy_of(

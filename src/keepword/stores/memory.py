@@ -50,6 +50,7 @@ from keepword.ports import (
     group_fires,
     version_conflict,
 )
+from keepword.stores._memory_touchpoints import MemoryTouchpoints
 
 if TYPE_CHECKING:
     from keepword.ports import Store
@@ -88,7 +89,7 @@ def _notice_order(n: Notice) -> tuple[_dt.datetime, _dt.datetime, str]:
     return (n.fired_at, n.scheduled_at, n.id)
 
 
-class MemoryStore:
+class MemoryStore(MemoryTouchpoints):
     """Commitments kept in memory: the reference store and the test oracle.
 
     Thread-safe: every method holds one re-entrant lock for its whole run, so
@@ -116,7 +117,7 @@ class MemoryStore:
         InvalidArgumentError: ``clock`` has no ``now()``.
 
     Attributes:
-        ports: every port: ``{"commitments", "tick_queue", "outbox"}``.
+        ports: every port: ``{"commitments", "tick_queue", "outbox", "touchpoints"}``.
         capabilities: ``{"transactions"}``: every write, ``add_many``
             included, is all or nothing.  Not ``"multiprocess"`` (the data
             lives in one process) nor ``"skip_locked"``.
@@ -164,6 +165,7 @@ class MemoryStore:
         self._notice_keys: dict[tuple[str, str], str] = {}
         self._unacked: dict[str, dict[str, None]] = {}
         self._notice_claims: dict[str, _Claim] = {}
+        self._init_touchpoints()
 
     @property
     def lease_clock(self) -> Clock:

@@ -360,6 +360,8 @@ class SqlCommitments(SqlStoreBase):
             clauses.append(c.c.due_at < q.due_before)
         if q.waiting_for is not None:
             clauses.append(c.c.waiting_for == q.waiting_for)
+        if q.channel is not None:
+            clauses.append(c.c.channel == q.channel)
         if q.external_ref is not None:
             clauses.append(c.c.external_ref == q.external_ref)
         return clauses

@@ -55,6 +55,7 @@ def commitment_to_row(commitment: Commitment) -> dict[str, Any]:
         "tags": list(c.tags),
         "priority": c.priority,
         "waiting_for": c.waiting_for,
+        "channel": c.channel,
         "terms": c.terms,  # frozen JSON: json.dumps writes it as is
         "spec": c.spec,
         "calendar": calendar_snapshot(c.calendar),
@@ -145,6 +146,7 @@ def commitment_from_row(row: Mapping[Any, Any], events: Sequence[Event]) -> Comm
         tags=_tags(row["tags"]),
         priority=int(row["priority"]),
         waiting_for=row["waiting_for"],
+        channel=row["channel"],
         terms=_terms(row["terms"]),
         spec=row["spec"],
         calendar=_calendar(row["calendar"]),

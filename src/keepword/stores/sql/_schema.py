@@ -58,7 +58,7 @@ __all__ = [
     "table_names",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 8
 """The schema version this keepword writes and understands.
 
 1: commitments, events, schema_version (migration ``0001``).
@@ -68,10 +68,23 @@ allocation (migration ``0002``).
 ``escalation_cursor``, ``next_action_at``, ``claim_token``,
 ``claimed_until`` and the index ``(tenant, next_action_at, id)``; the
 ``notices`` table (migration ``0003``).
-4: index ``(next_action_at, id)`` for the tick across tenants (migration ``0004``).
+4: commitments gain ``channel`` (migration ``0004``).
+5: touchpoints, the customer-care log (migration ``0005``).
+6: waitlists for first-come-first-served allocation (migration ``0006``).
+7: what the scorecard aggregates (migration ``0007``).
+8: index ``(next_action_at, id)`` for the tick across tenants (migration ``0008``).
 """
 
-SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
+SCHEMA_REVISIONS = {
+    1: "0001",
+    2: "0002",
+    3: "0003",
+    4: "0004",
+    5: "0005",
+    6: "0006",
+    7: "0007",
+    8: "0008",
+}
 """The Alembic revision of each schema version (to stamp databases made by ``create_schema``)."""
 
 SCHEMA_NAME = "keepword"
@@ -326,6 +339,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("next_action_at", UtcDateTime(), nullable=True),
         sa.Column("claim_token", Identifier(), nullable=True),
         sa.Column("claimed_until", UtcDateTime(), nullable=True),
+        sa.Column("channel", Identifier(), nullable=True),
         sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}commitments"),
         sa.UniqueConstraint("tenant", "external_ref", name=f"uq_{p}commitments_ref"),
         sa.UniqueConstraint("id", name=f"uq_{p}commitments_id"),

@@ -24,7 +24,7 @@ from keepword.stores.sql._outbox import SqlOutbox
 from keepword.stores.sql._tick_queue import SqlTickQueue
 
 if TYPE_CHECKING:
-    from keepword.ports import Store
+    from keepword.ports import CommitmentRepository, Outbox, TickQueue
 
 __all__ = ["SqlStore"]
 
@@ -70,9 +70,11 @@ class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox):
     >>> store.close()
     """
 
-    ports: frozenset[str] = PORTS
-    """The ports this store implements: all of :data:`keepword.ports.PORTS`."""
+    ports: frozenset[str] = PORTS - {"touchpoints"}
+    """The ports this store implements: :data:`keepword.ports.PORTS` but ``"touchpoints"``."""
 
 
 if TYPE_CHECKING:
-    _check: Store = SqlStore("sqlite://")
+    _check: CommitmentRepository = SqlStore("sqlite://")
+    _check_tick: TickQueue = SqlStore("sqlite://")
+    _check_outbox: Outbox = SqlStore("sqlite://")

@@ -1,7 +1,7 @@
 """Index commitments by their next step across tenants.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07
 
 ``(next_action_at, id)`` serves the tick across every tenant
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -36,7 +36,7 @@ def _set_version(version: int) -> None:
 
 
 def upgrade() -> None:
-    """Add the cross-tenant due index; schema version 4."""
+    """Add the cross-tenant due index; schema version 8."""
     p = _prefix()
     op.create_index(
         f"ix_{p}commitments_due_any",
@@ -44,11 +44,11 @@ def upgrade() -> None:
         ["next_action_at", "id"],
         schema=_schema(),
     )
-    _set_version(4)
+    _set_version(8)
 
 
 def downgrade() -> None:
-    """Drop the cross-tenant due index; schema version 3."""
+    """Drop the cross-tenant due index; schema version 7."""
     p = _prefix()
     op.drop_index(f"ix_{p}commitments_due_any", table_name=f"{p}commitments", schema=_schema())
-    _set_version(3)
+    _set_version(7)
