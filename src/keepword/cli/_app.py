@@ -180,7 +180,7 @@ def console(*, stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     if stream.isatty():
         return Console(stderr=stderr)
-    return Console(stderr=stderr, width=132, no_color=True, highlight=False)
+    return Console(stderr=stderr, width=200, no_color=True, highlight=False)
 
 
 @contextmanager
