@@ -391,8 +391,15 @@ outbox = group("outbox", "Deliver the notices the tick fired.")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--max", "most", default=None, type=click.IntRange(1), help="Stop after this many.")
+@click.option(
+    "--lease",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds a claimed batch is held before another drain may take it.",
+)
 @common
-def drain(fmt: str, file: Path, batch: int, most: int | None) -> None:
+def drain(fmt: str, file: Path, batch: int, most: int | None, lease: float) -> None:
     """Claim pending notices, append them to FILE as JSON lines, fsync, then acknowledge.
 
     At least once: a notice is acknowledged only after its line is on disk,
@@ -410,7 +417,7 @@ def drain(fmt: str, file: Path, batch: int, most: int | None) -> None:
         try:
             while most is None or written < most:
                 size = batch if most is None else min(batch, most - written)
-                token, notices = tracker.claim_notices(size)
+                token, notices = tracker.claim_notices(size, lease=_dt.timedelta(seconds=lease))
                 if not notices:
                     break
                 try:
