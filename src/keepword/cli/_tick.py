@@ -157,10 +157,19 @@ class Waker:
         channel: the channel to ``LISTEN`` on.
         stop: set to end every wait at once.
         tenant: wake only for this tenant's promises (``None``: any).
+        log: ``log(event, **fields)`` for a line when listening fails.
     """
 
-    def __init__(self, url: Any, channel: str, stop: threading.Event, tenant: str | None):
+    def __init__(
+        self,
+        url: Any,
+        channel: str,
+        stop: threading.Event,
+        tenant: str | None,
+        log: Callable[..., None],
+    ):
         self.stop = stop
+        self.log = log
         self.tenant = tenant
         self.listening = False
         self._conn: Any = None
@@ -174,7 +183,7 @@ class Waker:
                 self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                 self.listening = True
             except Exception as exc:  # polling still works: say so once
-                _log_text(f"cannot LISTEN on {channel} ({exc}); polling instead")
+                self.log("polling", reason=f"cannot LISTEN on {channel}: {exc}")
                 self.close()
 
     def wait(self, seconds: float) -> bool:
@@ -187,9 +196,13 @@ class Waker:
             if self._conn is None:
                 self.stop.wait(min(left, 0.5))
                 continue
-            for note in self._conn.notifies(timeout=min(left, 0.5), stop_after=1):
-                if self.tenant is None or note.payload == self.tenant:
-                    return True
+            try:
+                for note in self._conn.notifies(timeout=min(left, 0.5), stop_after=1):
+                    if self.tenant is None or note.payload == self.tenant:
+                        return True
+            except Exception as exc:  # the listening connection died: poll; the tick reports
+                self.log("polling", reason=f"{type(exc).__name__}: {exc}")
+                self.close()
         return False
 
     def close(self) -> None:
@@ -197,6 +210,8 @@ class Waker:
         if self._conn is not None:
             try:
                 self._conn.close()
+            except Exception:  # already broken: nothing to close
+                pass
             finally:
                 self._conn = None
                 self.listening = False
@@ -250,6 +265,7 @@ def _work(
             notify_channel(store.table_prefix),
             stop,
             None if scope == "*" else scope,
+            log,
         )
         log("start", worker=runner.worker, listen=waker.listening, max_sleep=max_sleep)
         failures = 0
