@@ -161,3 +161,18 @@ def test_demo_prints_years_zones_step_names_and_is_quiet_when_piped(tmp_path: Pa
     assert "step 2" not in result.output
     assert "reply-overdue" in result.output or "late-shipment" in result.output
     assert "Simulating" not in result.output  # no progress bar off a terminal
+
+
+def test_explain_passes_audience_and_locale_only_when_given(db: tuple[str, str]) -> None:
+    import inspect
+
+    url, prefix = db
+    made = _shop(url, prefix)
+    common = ["--url", url, "--prefix", prefix, "--tenant", "shop"]
+    said = run("explain", made["soon"], "--audience", "customer", *common)
+    if "audience" in inspect.signature(Tracker.explain).parameters:
+        assert said.exit_code == 0, said.output
+        assert said.output.strip()
+    else:
+        assert said.exit_code == 1
+        assert said.stderr.startswith("keepword: error: --audience:")

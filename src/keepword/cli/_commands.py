@@ -106,6 +106,17 @@ def _explain_stored(commitment_id: str, audience: str | None, locale: str | None
         if locale is not None:
             kwargs["locale"] = locale
         explain: Any = tracker.explain  # audience= and locale= where the tracker has them
+        if kwargs:
+            import inspect
+
+            accepted = inspect.signature(explain).parameters
+            for name in kwargs:
+                if name not in accepted:
+                    raise KeepwordError(
+                        "this keepword explains a commitment in one wording only",
+                        argument=f"--{name}",
+                        fix=f"leave out --{name}, or upgrade keepword",
+                    )
         text = explain(commitment_id, **kwargs)
     finally:
         store.close()
