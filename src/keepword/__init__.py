@@ -38,6 +38,7 @@ from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
 from keepword.touchpoint import Touchpoint
 from keepword.tracker import Tracker
 
@@ -50,6 +51,7 @@ __all__ = [
     "Commitment",
     "CommitmentRepository",
     "ConflictError",
+    "CustomerStatus",
     "EscalationPolicy",
     "Event",
     "FrozenClock",
@@ -64,6 +66,7 @@ __all__ = [
     "Notice",
     "Outbox",
     "PolicySet",
+    "PromiseStatus",
     "Query",
     "SchemaError",
     "ScoreRow",
@@ -82,6 +85,7 @@ __all__ = [
     "Tracker",
     "Within",
     "__version__",
+    "add_locale_dir",
     "after_due",
     "at_due",
     "before_due",
