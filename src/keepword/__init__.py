@@ -35,6 +35,7 @@ from keepword.escalation import (
 from keepword.notice import Notice
 from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
+from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
 from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
@@ -78,6 +79,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "TickQueue",
+    "Ticker",
     "Touchpoint",
     "TouchpointLog",
     "Tracker",
