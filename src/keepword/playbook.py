@@ -115,9 +115,9 @@ class CareRule:
     ...                 due=within(business_days=7), channel="phone")
     >>> rule.to_dict()["due"]
     'business_days=7'
-    >>> CareRule(kind="thank_you", what="Send a card")
+    >>> CareRule(kind="thank_you", what="Send a card")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    keepword.errors.InvalidArgumentError: due: give exactly one of due= and before=
+    keepword.errors.InvalidArgumentError: due: give exactly one of due= and before= ...
     """
 
     kind: str = attrs.field(validator=_identifier)
