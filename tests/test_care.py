@@ -611,3 +611,11 @@ def test_other_tenants_are_invisible(store: Store, clock: FrozenClock) -> None:
     assert b.touchpoints("acct-1") == []
     assert b.extra_mile() is None
     assert b.received("acct-1", channel="email", ref="m1") is not None  # its own message
+
+
+def test_complaint_resolved_at_the_same_instant_releases(tracker: Tracker) -> None:
+    (card,) = tracker.occurred("acct-1", "referral")
+    tracker.occurred("acct-1", "complaint")
+    tracker.occurred("acct-1", "complaint_resolved")
+    assert tracker.get(card.id).status is Status.OPEN
+    assert tracker.thank("acct-1", channel="card").held is None

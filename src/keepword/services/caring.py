@@ -301,7 +301,14 @@ def quiet_now(ctx: Context, log: TouchpointLog, book: Playbook, customer: str) -
     if not book.quiet:
         return None
     occasions = log.touchpoints(ctx.tenant, customer=customer, kind="occasion")
-    return book.is_quiet(t.occasion for t in occasions if t.occasion is not None)
+    # at one instant an opening occasion goes before its closing one (ids made in
+    # the same microsecond are unordered): a complaint resolved as it is recorded is closed
+    ordered = sorted(
+        (t.at, t.occasion not in book.quiet, t.occasion)
+        for t in occasions
+        if t.occasion is not None
+    )
+    return book.is_quiet(occasion for _, _, occasion in ordered)
 
 
 # --------------------------------------------------------------------------- occasions
