@@ -269,9 +269,13 @@ def _policy_named(ctx: Context, name: str) -> Any:
 
 
 def open_commitments(ctx: Context, customer: str, kind: str) -> list[Commitment]:
-    """The customer's open or paused commitments of ``kind``, oldest first."""
+    """The customer's open or paused commitments of ``kind``, oldest first.
+
+    Oldest by ``made_at``; among those made at one instant, the one due first
+    (then by id).
+    """
     query = Query(customer=customer, kind=kind, statuses=OPEN, order="made_at")
-    return ctx.store.find(ctx.tenant, query)
+    return sorted(ctx.store.find(ctx.tenant, query), key=lambda c: (c.made_at, c.due_at, c.id))
 
 
 def last_pause_reason(c: Commitment) -> str | None:
