@@ -288,7 +288,17 @@ def last_pause_reason(c: Commitment) -> str | None:
 
 
 def quietly(ctx: Context, commitment: Commitment, decide: keeping.Decide) -> Commitment | None:
-    """Apply a change someone else may have made first: ``None`` if it no longer applies."""
+    """Apply a change someone else may have made first: ``None`` if it no longer applies.
+
+    Written over the version just read (no second read); after a lost race
+    the current state is loaded and decided afresh.
+    """
+    try:
+        return keeping.change(ctx, commitment, decide)
+    except ConflictError:
+        pass
+    except InvalidTransitionError:
+        return None
     try:
         return keeping.change(ctx, commitment.id, decide)
     except (InvalidTransitionError, ConflictError):

@@ -25,6 +25,7 @@ from keepword.ports import Query
 from keepword.services import keeping
 from keepword.services._context import Context
 from keepword.services.caring import (
+    OPEN,
     check_bool,
     check_ref,
     last_pause_reason,
@@ -55,9 +56,6 @@ def _open_reply(
     at: _dt.datetime,
     spec: Within,
 ) -> Commitment:
-    existing = ctx.store.get_by_ref(ctx.tenant, _reply_ref(ref))
-    if existing is not None:
-        return existing
     owner_rule = book.default_owner
     if owner_rule is None:
         raise InvalidArgumentError("the playbook has no default_owner", argument="owner")
@@ -77,7 +75,13 @@ def _open_reply(
         terms=book.stamp(ref=ref, thread=thread, target=spec.to_string()),
         policy=ctx.policy_of(customer, kind="reply", tags=(), priority=0),
     )
-    stored, _ = ctx.store.add(new)
+    stored, _ = ctx.store.add(new)  # a known external_ref gives the stored one
+    if stored.customer != customer:
+        raise ConflictError(
+            f"message {ref!r} was received from customer {stored.customer!r}",
+            argument="ref",
+            fix="message refs are unique per tenant; use the message's own id",
+        )
     return stored
 
 
@@ -150,7 +154,7 @@ def received(
         return _again(ctx, book, touch, customer, spec)
     if not automated:
         _customer_wrote(ctx, book, customer, instant, ref)
-    return None if reply is None else ctx.store.get(ctx.tenant, reply.id)
+    return reply  # what the customer's message changed is their other commitments
 
 
 def _again(
@@ -176,18 +180,15 @@ def _customer_wrote(
     ctx: Context, book: Playbook, customer: str, at: _dt.datetime, ref: str
 ) -> None:
     """Resume what waits on the customer; cancel pending follow-ups if the playbook says so."""
-    if book.waiting_reasons:
-        paused = ctx.store.find(
-            ctx.tenant, Query(customer=customer, statuses=Status.PAUSED, order="made_at")
-        )
-        for c in paused:
-            if last_pause_reason(c) in book.waiting_reasons:
-                quietly(ctx, c, lambda c, now: _t.resume(c, now=now))
-    if book.cancel_follow_ups_on_message:
-        why = f"the customer wrote first (message {ref})"
-        for c in open_commitments(ctx, customer, "follow_up"):
-            if c.made_at <= at:
-                quietly(ctx, c, lambda c, now: _t.cancel(c, now=now, reason=why))
+    if not book.waiting_reasons and not book.cancel_follow_ups_on_message:
+        return
+    why = f"the customer wrote first (message {ref})"
+    query = Query(customer=customer, statuses=OPEN, order="made_at")
+    for c in ctx.store.find(ctx.tenant, query):  # one read for both rules
+        if c.status is Status.PAUSED and last_pause_reason(c) in book.waiting_reasons:
+            quietly(ctx, c, lambda c, now: _t.resume(c, now=now))
+        elif book.cancel_follow_ups_on_message and c.kind == "follow_up" and c.made_at <= at:
+            quietly(ctx, c, lambda c, now: _t.cancel(c, now=now, reason=why))
 
 
 def _message(ctx: Context, ref: Any) -> Touchpoint:
@@ -231,10 +232,15 @@ def replied(
             f"must not be before the message arrived ({message.at.isoformat()})", argument="at"
         )
     log = log_of(ctx, "replied")
-    mine = ctx.store.get_by_ref(ctx.tenant, _reply_ref(message.ref or ""))
     kept: list[Commitment] = []
     if not automated:
-        for c in open_commitments(ctx, message.customer, "reply"):
+        if message.thread is None:  # the message alone: its own reply, by id
+            owed = [] if message.commitment_id is None else [_owed(ctx, message.commitment_id)]
+        else:
+            owed = open_commitments(ctx, message.customer, "reply")
+        for c in owed:
+            if c.status not in OPEN:
+                continue
             if c.external_ref == _reply_ref(message.ref or "") or (
                 message.thread is not None
                 and c.terms.get("thread") == message.thread
@@ -256,10 +262,14 @@ def replied(
         automated=automated,
         ref=("auto:" if automated else "") + (message.ref or ""),
         thread=message.thread,
-        commitment_id=None if mine is None else mine.id,
+        commitment_id=message.commitment_id,
         data={"kept": [c.id for c in kept]},
     )
     return kept
+
+
+def _owed(ctx: Context, id: str) -> Commitment:
+    return ctx.store.get(ctx.tenant, id)
 
 
 def no_reply_needed(ctx: Context, ref: Any, *, reason: Any, actor: Any) -> Commitment:
