@@ -310,19 +310,29 @@ def held_reason(opening: str) -> str:
     return f"held while a {opening} is open"
 
 
-def quiet_now(ctx: Context, log: TouchpointLog, book: Playbook, customer: str) -> str | None:
-    """The quiet occasion (``"complaint"``) holding thank-yous for ``customer`` now, if any."""
+def occasion_history(ctx: Context, log: TouchpointLog, customer: str) -> list[Touchpoint]:
+    """The customer's occasion touchpoints in the order they were recorded.
+
+    By ``at``, then by the ``seq`` each records (how many occasions the
+    customer had before it), since ids made at one instant are unordered.
+    """
+    found = log.touchpoints(ctx.tenant, customer=customer, kind="occasion")
+    return sorted(found, key=lambda t: (t.at, _seq(t)))
+
+
+def _seq(t: Touchpoint) -> int:
+    seq = t.data.get("seq", 0)
+    return seq if isinstance(seq, int) else 0
+
+
+def quiet_now(book: Playbook, history: list[Touchpoint], then: str | None = None) -> str | None:
+    """The quiet occasion (``"complaint"``) holding thank-yous after ``history`` (and ``then``)."""
     if not book.quiet:
         return None
-    occasions = log.touchpoints(ctx.tenant, customer=customer, kind="occasion")
-    # at one instant an opening occasion goes before its closing one (ids made in
-    # the same microsecond are unordered): a complaint resolved as it is recorded is closed
-    ordered = sorted(
-        (t.at, t.occasion not in book.quiet, t.occasion)
-        for t in occasions
-        if t.occasion is not None
-    )
-    return book.is_quiet(occasion for _, _, occasion in ordered)
+    occasions = [t.occasion for t in history if t.occasion is not None]
+    if then is not None:
+        occasions.append(then)
+    return book.is_quiet(occasions)
 
 
 # --------------------------------------------------------------------------- occasions
@@ -363,7 +373,8 @@ def occurred(
         seen = log.touchpoint_by_ref(ctx.tenant, "occasion", ref)
         if seen is not None:
             return _repeat_occasion(ctx, seen, customer, occasion)
-    quiet_before = quiet_now(ctx, log, book, customer)
+    history = occasion_history(ctx, log, customer)
+    quiet_before = quiet_now(book, history)
     built = [
         build(
             ctx,
@@ -391,11 +402,15 @@ def occurred(
         actor=actor,
         ref=ref,
         commitment_id=opened[0].id if opened else None,
-        data={"opened": [c.id for c in opened], "on": None if on is None else on.isoformat()},
+        data={
+            "opened": [c.id for c in opened],
+            "on": None if on is None else on.isoformat(),
+            "seq": len(history),
+        },
     )
     if not created:
         return _repeat_occasion(ctx, touch, customer, occasion)
-    _hold_or_release(ctx, log, book, customer, occasion, quiet_before)
+    _hold_or_release(ctx, book, customer, quiet_before, quiet_now(book, history, occasion))
     return [ctx.store.get(ctx.tenant, c.id) for c in opened]
 
 
@@ -415,14 +430,12 @@ def _repeat_occasion(
 
 def _hold_or_release(
     ctx: Context,
-    log: TouchpointLog,
     book: Playbook,
     customer: str,
-    occasion: str,
     quiet_before: str | None,
+    quiet_after: str | None,
 ) -> None:
-    """Apply the quiet rules after ``occasion``: hold thank-yous, or release them."""
-    quiet_after = quiet_now(ctx, log, book, customer)
+    """Apply the quiet rules after an occasion: hold thank-yous, or release them."""
     if quiet_after is not None:
         reason = held_reason(quiet_after)
         for kind in sorted(book.quiet_kinds):
@@ -468,7 +481,7 @@ def thank(
     ]
     last = max(previous, default=None)
     next_at = book.next_thanks_at(last, calendar)
-    held = quiet_now(ctx, log, book, customer)
+    held = quiet_now(book, occasion_history(ctx, log, customer))
     if held is not None:
         return ThankYou(
             customer=customer,
