@@ -38,6 +38,7 @@ from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
 from keepword.touchpoint import Touchpoint
 from keepword.tracker import Tracker
 
@@ -52,6 +53,7 @@ __all__ = [
     "Commitment",
     "CommitmentRepository",
     "ConflictError",
+    "CustomerStatus",
     "EscalationPolicy",
     "Event",
     "FrozenClock",
@@ -67,6 +69,7 @@ __all__ = [
     "Outbox",
     "Playbook",
     "PolicySet",
+    "PromiseStatus",
     "Query",
     "SchemaError",
     "ScoreRow",
@@ -84,6 +87,7 @@ __all__ = [
     "Tracker",
     "Within",
     "__version__",
+    "add_locale_dir",
     "after_due",
     "at_due",
     "before_due",

@@ -123,6 +123,9 @@ class Context:
         lease: how long a claim (of due work or of notices) holds.
         playbook: the customer-care playbook (default :data:`DEFAULT_PLAYBOOK`).
         playbook_for: ``customer -> Playbook | None``, or ``None``.
+        locale_for: ``customer -> language tag | None`` (``"sv"``, ``"zh_CN"``),
+            the language a customer is told in (``None``: the language of
+            the customer's calendar's country, else English), or ``None``.
 
     Raises:
         InvalidArgumentError: naming the field that is wrong.
@@ -143,6 +146,9 @@ class Context:
     lease: _dt.timedelta = attrs.field(default=_dt.timedelta(seconds=60), converter=_lease)
     playbook: Playbook = attrs.field(default=None, converter=_playbook)
     playbook_for: Callable[[str], Playbook | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
+    locale_for: Callable[[str], str | None] | None = attrs.field(
         default=None, validator=_optional_callable
     )
     _worker: _WorkerId = attrs.field(factory=_WorkerId, init=False, eq=False, repr=False)
@@ -233,3 +239,20 @@ class Context:
         """The store as a touchpoint log, or :class:`MissingPortError` naming ``action``."""
         require_port(self.store, "touchpoints", action)
         return cast(TouchpointLog, self.store)
+
+    def locale_of(self, customer: str) -> str:
+        """The language ``customer`` is told in: ``locale_for``'s choice, else their calendar's.
+
+        The calendar's country gives the default (``SE`` -> ``sv``); either
+        resolves to the most specific language with a catalog, else English.
+
+        Raises:
+            InvalidArgumentError: ``locale_for`` returned something other than
+                a language tag or ``None``.
+        """
+        from keepword import _locales
+
+        chosen = None if self.locale_for is None else self.locale_for(customer)
+        if chosen is None:
+            return _locales.resolve(_locales.default_locale(self.calendar_of(customer).country))
+        return _locales.resolve(_locales.check_locale(chosen, "locale_for"))

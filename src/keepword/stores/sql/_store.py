@@ -8,7 +8,8 @@ per port over a shared base:
   the helpers the ports share;
 - :mod:`._commitments`: :class:`~keepword.ports.CommitmentRepository`;
 - :mod:`._tick_queue`: :class:`~keepword.ports.TickQueue`;
-- :mod:`._outbox`: :class:`~keepword.ports.Outbox`.
+- :mod:`._outbox`: :class:`~keepword.ports.Outbox`;
+- :mod:`._touchpoints`: :class:`~keepword.ports.TouchpointLog`.
 
 Deadlines and due steps are compared with the ``now`` the caller passes in;
 leases alone are judged by the database's clock.
@@ -22,14 +23,15 @@ from keepword.ports import PORTS
 from keepword.stores.sql._commitments import SqlCommitments
 from keepword.stores.sql._outbox import SqlOutbox
 from keepword.stores.sql._tick_queue import SqlTickQueue
+from keepword.stores.sql._touchpoints import SqlTouchpoints
 
 if TYPE_CHECKING:
-    from keepword.ports import CommitmentRepository, Outbox, TickQueue
+    from keepword.ports import Store
 
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox):
+class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints):
     """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
 
     Implements :class:`keepword.ports.Store` (every port); each method's
@@ -66,15 +68,13 @@ class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox):
     >>> store.count("shop-7", keepword.ports.Query())
     0
     >>> sorted(store.ports)
-    ['commitments', 'outbox', 'tick_queue']
+    ['commitments', 'outbox', 'tick_queue', 'touchpoints']
     >>> store.close()
     """
 
-    ports: frozenset[str] = PORTS - {"touchpoints"}
-    """The ports this store implements: :data:`keepword.ports.PORTS` but ``"touchpoints"``."""
+    ports: frozenset[str] = PORTS
+    """The ports this store implements: every one in :data:`keepword.ports.PORTS`."""
 
 
 if TYPE_CHECKING:
-    _check: CommitmentRepository = SqlStore("sqlite://")
-    _check_tick: TickQueue = SqlStore("sqlite://")
-    _check_outbox: Outbox = SqlStore("sqlite://")
+    _check: Store = SqlStore("sqlite://")

@@ -6,7 +6,10 @@
   ``fire_many``, ``release``, ``next_action_at``.
 - :class:`OutboxContract` (port ``"outbox"``): ``pending_notices``,
   ``claim_notices``, ``ack_notices``, ``release_notices``.
-- :class:`StoreContract`: all three.
+- :class:`TouchpointLogContract` (port ``"touchpoints"``): ``add_touchpoint``
+  (idempotent on the ref), ``touchpoint_by_ref``, ``touchpoints``,
+  ``thanks_by_customer``, ``extra_mile_candidate``, ``silent_customers``.
+- :class:`StoreContract`: all four.
 
 Subclass one (usually :class:`StoreContract`) in a test module, give it a
 ``store`` fixture that yields a fresh, empty store for each test, and pytest
@@ -70,6 +73,11 @@ from keepword.testing.contract._support import (
 from keepword.testing.contract.outbox import OutboxContract
 from keepword.testing.contract.repository import CommitmentRepositoryContract
 from keepword.testing.contract.tick_queue import TickQueueContract
+from keepword.testing.contract.touchpoints import (
+    TouchpointLogContract,
+    assert_same_touchpoint,
+    make_touchpoint,
+)
 
 __all__ = [
     "CONTRACT_PROFILE",
@@ -80,16 +88,21 @@ __all__ = [
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
+    "TouchpointLogContract",
     "assert_same_commitment",
+    "assert_same_touchpoint",
     "make_commitment",
+    "make_touchpoint",
     "next_state",
     "notice_content",
     "with_status",
 ]
 
 
-class StoreContract(CommitmentRepositoryContract, TickQueueContract, OutboxContract):
-    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: all three contracts.
+class StoreContract(
+    CommitmentRepositoryContract, TickQueueContract, OutboxContract, TouchpointLogContract
+):
+    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: all four contracts.
 
     Subclass it as ``TestSomethingStore`` and override the ``store`` fixture
     so that it yields a fresh, empty store (function scope) and closes it
@@ -97,7 +110,7 @@ class StoreContract(CommitmentRepositoryContract, TickQueueContract, OutboxContr
     naming the port.
     """
 
-    @requires("commitments", "tick_queue", "outbox")
+    @requires("commitments", "tick_queue", "outbox", "touchpoints")
     def test_a_store_with_every_port_satisfies_the_store_protocol(self, store: Store) -> None:
         """A store declaring every port is a ``keepword.ports.Store`` (it has every method)."""
         assert isinstance(store, Store)
