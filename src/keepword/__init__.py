@@ -33,6 +33,7 @@ from keepword.escalation import (
     elapsed,
 )
 from keepword.notice import Notice
+from keepword.playbook import DEFAULT_PLAYBOOK, CareRule, Playbook
 from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.services.ticking_all import Ticker
@@ -45,8 +46,10 @@ from keepword.tracker import Tracker
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_PLAYBOOK",
     "BusinessCalendar",
     "CalendarError",
+    "CareRule",
     "Clock",
     "Commitment",
     "CommitmentRepository",
@@ -65,6 +68,7 @@ __all__ = [
     "NotFoundError",
     "Notice",
     "Outbox",
+    "Playbook",
     "PolicySet",
     "PromiseStatus",
     "Query",

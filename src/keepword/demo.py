@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from keepword._demo_care import run_care
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.clock import FrozenClock
 from keepword.commitment import Commitment, Status
@@ -131,6 +132,7 @@ def simulate(
         if SHOP_CALENDAR.is_open(now):
             shop.take_orders(now)
         shop.work(now, staff_at_work=SHOP_CALENDAR.is_open(now))
+        run_care(shop, now)  # customer care: keepword._demo_care
         shop.tick()
         clock.advance(hours=1)
         if on_day is not None and (_hour + 1) % 24 == 0:
