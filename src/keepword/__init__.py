@@ -33,22 +33,28 @@ from keepword.escalation import (
     elapsed,
 )
 from keepword.notice import Notice
+from keepword.playbook import DEFAULT_PLAYBOOK, CareRule, Playbook
 from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
+from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
 from keepword.touchpoint import Touchpoint
 from keepword.tracker import Tracker
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_PLAYBOOK",
     "BusinessCalendar",
     "CalendarError",
+    "CareRule",
     "Clock",
     "Commitment",
     "CommitmentRepository",
     "ConflictError",
+    "CustomerStatus",
     "EscalationPolicy",
     "Event",
     "FrozenClock",
@@ -62,7 +68,9 @@ __all__ = [
     "NotFoundError",
     "Notice",
     "Outbox",
+    "Playbook",
     "PolicySet",
+    "PromiseStatus",
     "Query",
     "SchemaError",
     "ScoreRow",
@@ -75,11 +83,13 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "TickQueue",
+    "Ticker",
     "Touchpoint",
     "TouchpointLog",
     "Tracker",
     "Within",
     "__version__",
+    "add_locale_dir",
     "after_due",
     "at_due",
     "before_due",
