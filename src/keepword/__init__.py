@@ -33,8 +33,10 @@ from keepword.escalation import (
     elapsed,
 )
 from keepword.notice import Notice
+from keepword.playbook import DEFAULT_PLAYBOOK, CareRule, Playbook
 from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
+from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
 from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
@@ -44,8 +46,10 @@ from keepword.tracker import Tracker
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_PLAYBOOK",
     "BusinessCalendar",
     "CalendarError",
+    "CareRule",
     "Clock",
     "Commitment",
     "CommitmentRepository",
@@ -64,6 +68,7 @@ __all__ = [
     "NotFoundError",
     "Notice",
     "Outbox",
+    "Playbook",
     "PolicySet",
     "PromiseStatus",
     "Query",
@@ -78,6 +83,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "TickQueue",
+    "Ticker",
     "Touchpoint",
     "TouchpointLog",
     "Tracker",

@@ -64,7 +64,7 @@ __all__ = [
     "touchpoint_keys",
 ]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """The schema version this keepword writes and understands.
 
 1: commitments, events, schema_version (migration ``0001``).
@@ -78,9 +78,19 @@ allocation (migration ``0002``).
 5: touchpoints, the customer-care log (migration ``0005``).
 6: waitlists for first-come-first-served allocation (migration ``0006``).
 7: what the scorecard aggregates (migration ``0007``).
+8: index ``(next_action_at, id)`` for the tick across tenants (migration ``0008``).
 """
 
-SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007"}
+SCHEMA_REVISIONS = {
+    1: "0001",
+    2: "0002",
+    3: "0003",
+    4: "0004",
+    5: "0005",
+    6: "0006",
+    7: "0007",
+    8: "0008",
+}
 """The Alembic revision of each schema version (to stamp databases made by ``create_schema``)."""
 
 SCHEMA_NAME = "keepword"
@@ -386,6 +396,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}commitments_owner", "tenant", "owner"),
         sa.Index(f"ix_{p}commitments_waiting", "tenant", "waiting_for", "made_at"),
         sa.Index(f"ix_{p}commitments_next_action", "tenant", "next_action_at", "id"),
+        sa.Index(f"ix_{p}commitments_due_any", "next_action_at", "id"),
         **mysql_opts,
     )
     sa.Table(
