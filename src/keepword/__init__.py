@@ -32,8 +32,17 @@ from keepword.escalation import (
     before_due,
     elapsed,
 )
+from keepword.fairness import FairnessReport, Finding, WaitingEntry
 from keepword.notice import Notice
-from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
+from keepword.ports import (
+    CommitmentRepository,
+    Outbox,
+    Query,
+    Store,
+    TickQueue,
+    TouchpointLog,
+    Waitlist,
+)
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
@@ -51,6 +60,8 @@ __all__ = [
     "ConflictError",
     "EscalationPolicy",
     "Event",
+    "FairnessReport",
+    "Finding",
     "FrozenClock",
     "InvalidArgumentError",
     "InvalidTransitionError",
@@ -78,6 +89,8 @@ __all__ = [
     "Touchpoint",
     "TouchpointLog",
     "Tracker",
+    "WaitingEntry",
+    "Waitlist",
     "Within",
     "__version__",
     "after_due",
