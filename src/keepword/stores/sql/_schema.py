@@ -23,7 +23,7 @@ calendar snapshot and event data are JSON.
 
 >>> md = build_metadata("shop_")
 >>> sorted(md.tables)
-['shop_commitments', 'shop_events', 'shop_notices', 'shop_schema_version']
+['shop_commitments', 'shop_events', 'shop_notices', 'shop_schema_version', 'shop_waitlists']
 >>> [c.name for c in md.tables["shop_commitments"].primary_key]
 ['tenant', 'id']
 """
@@ -56,6 +56,8 @@ __all__ = [
     "check_table_prefix",
     "notice_columns",
     "table_names",
+    "waitlist_columns",
+    "waitlists_table",
 ]
 
 SCHEMA_VERSION = 7
@@ -272,6 +274,45 @@ def notice_columns() -> list[sa.Column[Any]]:
     ]
 
 
+def waitlist_columns() -> list[sa.Column[Any]]:
+    """The waitlist columns of ``{prefix}commitments`` (migration ``0006``), read off the history.
+
+    Set on every write from :func:`keepword.fairness.queue_state` (``NULL``
+    for a commitment that waits for nothing): ``quantity`` and
+    ``served_quantity`` in units, ``queue_at`` its ``made_at`` while it waits
+    (``NULL`` once served in full or closed, so the line is an index range),
+    ``turn_at`` when its turn came, ``served_ahead`` whether that was an
+    approved exception.
+    """
+    return [
+        sa.Column("quantity", sa.Integer(), nullable=True),
+        sa.Column("served_quantity", sa.Integer(), nullable=True),
+        sa.Column("queue_at", UtcDateTime(), nullable=True),
+        sa.Column("turn_at", UtcDateTime(), nullable=True),
+        sa.Column("served_ahead", sa.Boolean(), nullable=True),
+    ]
+
+
+def waitlists_table(p: str, metadata: sa.MetaData, **options: Any) -> sa.Table:
+    """``{prefix}waitlists``: one row per ``(tenant, resource)``, the allocation's lock.
+
+    An allocation locks its resource's row (``SELECT ... FOR UPDATE``, never
+    ``SKIP LOCKED``) before it reads the head of the line, so allocations of
+    one resource run one after the other and each sees the last one's writes.
+    """
+    return sa.Table(
+        f"{p}waitlists",
+        metadata,
+        sa.Column("tenant", Identifier(), nullable=False),
+        sa.Column("resource", Identifier(), nullable=False),
+        sa.Column("allocations", sa.BigInteger(), nullable=False),
+        sa.Column("served_units", sa.BigInteger(), nullable=False),
+        sa.Column("last_at", UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("tenant", "resource", name=f"pk_{p}waitlists"),
+        **options,
+    )
+
+
 def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -> sa.MetaData:
     """Build the keepword tables in a new :class:`~sqlalchemy.MetaData`.
 
@@ -330,6 +371,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("claim_token", Identifier(), nullable=True),
         sa.Column("claimed_until", UtcDateTime(), nullable=True),
         sa.Column("channel", Identifier(), nullable=True),
+        *waitlist_columns(),
         sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}commitments"),
         sa.UniqueConstraint("tenant", "external_ref", name=f"uq_{p}commitments_ref"),
         sa.UniqueConstraint("id", name=f"uq_{p}commitments_id"),
@@ -338,6 +380,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}commitments_owner", "tenant", "owner"),
         sa.Index(f"ix_{p}commitments_waiting", "tenant", "waiting_for", "made_at"),
         sa.Index(f"ix_{p}commitments_next_action", "tenant", "next_action_at", "id"),
+        sa.Index(f"ix_{p}commitments_queue", "tenant", "waiting_for", "queue_at", "id"),
         **mysql_opts,
     )
     sa.Table(
@@ -357,6 +400,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
             name=f"fk_{p}events_commitment",
             ondelete="CASCADE",
         ),
+        sa.Index(f"ix_{p}events_kind", "tenant", "kind", "at"),
         **mysql_opts,
     )
     sa.Table(
@@ -368,6 +412,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}notices_state", "tenant", "state", "fired_at", "scheduled_at", "id"),
         **mysql_opts,
     )
+    waitlists_table(p, metadata, **mysql_opts)
     sa.Table(
         version_name,
         metadata,
