@@ -4,7 +4,8 @@ Public API.  Importing its contents needs pytest and hypothesis
 (``pip install "keepword[testing]"``).
 
 - :class:`StoreContract` (all ports), :class:`CommitmentRepositoryContract`,
-  :class:`TickQueueContract`, :class:`OutboxContract`: pytest classes to
+  :class:`TickQueueContract`, :class:`OutboxContract`,
+  :class:`WaitlistContract`: pytest classes to
   subclass with a ``store`` fixture (:mod:`keepword.testing.contract`).
 - :func:`fire_one`: fire one claimed commitment through ``fire_many``.
 - :data:`HOSTILE_STRINGS`: strings that break careless storage.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         OutboxContract,
         StoreContract,
         TickQueueContract,
+        WaitlistContract,
         assert_same_commitment,
         make_commitment,
         next_state,
@@ -49,6 +51,7 @@ __all__ = [
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
+    "WaitlistContract",
     "assert_same_commitment",
     "fire_one",
     "make_commitment",

@@ -6,7 +6,9 @@
   ``fire_many``, ``release``, ``next_action_at``.
 - :class:`OutboxContract` (port ``"outbox"``): ``pending_notices``,
   ``claim_notices``, ``ack_notices``, ``release_notices``.
-- :class:`StoreContract`: all three.
+- :class:`WaitlistContract` (port ``"waitlists"``): ``serve_in_turn``,
+  ``waiting`` and the fairness audit's questions.
+- :class:`StoreContract`: all of them.
 
 Subclass one (usually :class:`StoreContract`) in a test module, give it a
 ``store`` fixture that yields a fresh, empty store for each test, and pytest
@@ -70,6 +72,7 @@ from keepword.testing.contract._support import (
 from keepword.testing.contract.outbox import OutboxContract
 from keepword.testing.contract.repository import CommitmentRepositoryContract
 from keepword.testing.contract.tick_queue import TickQueueContract
+from keepword.testing.contract.waitlists import WaitlistContract
 
 __all__ = [
     "CONTRACT_PROFILE",
@@ -80,6 +83,7 @@ __all__ = [
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
+    "WaitlistContract",
     "assert_same_commitment",
     "make_commitment",
     "next_state",
@@ -88,8 +92,10 @@ __all__ = [
 ]
 
 
-class StoreContract(CommitmentRepositoryContract, TickQueueContract, OutboxContract):
-    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: all three contracts.
+class StoreContract(
+    CommitmentRepositoryContract, TickQueueContract, OutboxContract, WaitlistContract
+):
+    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: every port's contract.
 
     Subclass it as ``TestSomethingStore`` and override the ``store`` fixture
     so that it yields a fresh, empty store (function scope) and closes it
