@@ -134,7 +134,9 @@ def test_capabilities_are_declared_per_database(store: SqlStore) -> None:
 def test_the_tables_are_exposed_as_metadata(store: SqlStore) -> None:
     names = sorted(t.name for t in store.metadata.sorted_tables)
     p = store.table_prefix
-    assert names == sorted([f"{p}commitments", f"{p}events", f"{p}notices", f"{p}schema_version"])
+    assert names == sorted(
+        [f"{p}commitments", f"{p}events", f"{p}notices", f"{p}schema_version", f"{p}waitlists"]
+    )
     for name in ("commitments", "notices"):
         table = store.metadata.tables[f"{p}{name}"]
         assert [c.name for c in table.primary_key] == ["tenant", "id"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from keepword._demo_fairness import backorder_scene
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.clock import FrozenClock
 from keepword.commitment import Commitment, Status
@@ -117,6 +118,7 @@ def simulate(
         shop.work(now, staff_at_work=SHOP_CALENDAR.is_open(now))
         shop.tick()
         clock.advance(hours=1)
+    backorder_scene(shop.tracker, clock, shop.note)  # keepword._demo_fairness
     commitments = tuple(shop.tracker.find())
     delivered = shop.tracker.dispatch(lambda notice: None, limit=len(shop.notices) + 1).delivered
     return DemoResult(
