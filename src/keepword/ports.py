@@ -646,7 +646,9 @@ class Waitlist(Protocol):
         :func:`keepword.fairness.plan_allocation` decides (whole orders in
         turn; the head that does not fit stops the allocation unless
         ``partial``).  Each is changed by :func:`keepword.transitions.serve`
-        at ``at``.  Concurrent calls for one resource serve every unit at
+        at ``at``, or at the instant of the resource's last allocation that
+        served anyone if that is later (callers' clocks may disagree, and the
+        histories must tell the order things were served in).  Concurrent calls for one resource serve every unit at
         most once, and together exactly the head of the line: a later
         commitment is never served while an earlier one that fits is left
         waiting, even for a moment, by another caller.

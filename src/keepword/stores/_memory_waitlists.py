@@ -117,9 +117,18 @@ class MemoryWaitlists:
 
     _lock: threading.RLock
     _rows: dict[str, dict[str, Commitment]]
+    _last_served_at: dict[tuple[str, str], _dt.datetime]
 
     def _put(self, new: Commitment) -> None:  # pragma: no cover - MemoryStore's
         raise NotImplementedError
+
+    @property
+    def _last_served(self) -> dict[tuple[str, str], _dt.datetime]:
+        """Per ``(tenant, resource)``, when its last allocation that served anyone ran."""
+        found: dict[tuple[str, str], _dt.datetime] | None = getattr(self, "_last_served_at", None)
+        if found is None:
+            found = self._last_served_at = {}
+        return found
 
     def _tenant_rows(self, tenant: str) -> list[Commitment]:
         return list(self._rows.get(tenant, {}).values())
@@ -149,6 +158,8 @@ class MemoryWaitlists:
             tenant, resource, quantity, at, partial, first, reason, actor
         )
         with self._lock:
+            last = self._last_served.get((tenant, resource))
+            at = when if last is None or when >= last else last
             rows = self._rows.get(tenant, {})
             chosen = check_first_waiting(tenant, resource, ids, rows.get)
             plan = serve_plan(
@@ -156,13 +167,15 @@ class MemoryWaitlists:
                 chosen,
                 resource,
                 quantity,
-                when,
+                at,
                 partial,
                 reason,
                 actor,
             )
             for _old, new in plan:
                 self._put(new)
+            if plan:
+                self._last_served[(tenant, resource)] = at
             return [new for _old, new in plan]
 
     def waiting(self, tenant: str, resource: str, *, limit: int | None = None) -> list[Commitment]:

@@ -83,14 +83,15 @@ class SqlWaitlists(SqlStoreBase):
         )
 
         def attempt(conn: Connection) -> list[Commitment]:
-            self._lock_resource(conn, tenant, resource)
+            last = self._lock_resource(conn, tenant, resource)
+            at = when if last is None or when >= last else last
             chosen = check_first_waiting(tenant, resource, ids, self._by_ids(conn, tenant, ids).get)
             plan = serve_plan(
                 self._line_pages(conn, tenant, resource),
                 chosen,
                 resource,
                 quantity,
-                when,
+                at,
                 partial,
                 reason,
                 actor,
@@ -119,26 +120,32 @@ class SqlWaitlists(SqlStoreBase):
                 .values(
                     allocations=w.c.allocations + 1,
                     served_units=w.c.served_units + units,
-                    last_at=when,
+                    last_at=at,
                 )
             )
             return [new for _old, new in plan]
 
         return self._run("serve_in_turn", attempt, write=True, read_committed=True)
 
-    def _lock_resource(self, conn: Connection, tenant: str, resource: str) -> None:
-        """Hold the resource's lock row until the transaction ends (made on first use)."""
+    def _lock_resource(self, conn: Connection, tenant: str, resource: str) -> _dt.datetime | None:
+        """Hold the resource's lock row until the transaction ends (made on first use).
+
+        Returns the instant of the resource's last allocation that served
+        anyone, or ``None``.
+        """
         w = self._w
-        select = sa.select(w.c.allocations).where(w.c.tenant == tenant, w.c.resource == resource)
+        select = sa.select(w.c.last_at).where(w.c.tenant == tenant, w.c.resource == resource)
         if self.traits.row_locks:
             select = select.with_for_update()
-        if conn.execute(select).first() is not None:
-            return
+        row = conn.execute(select).first()
+        if row is not None:
+            return row.last_at  # type: ignore[no-any-return]
         insert = _dialect.insert_ignore(w, self._engine.dialect.name).values(
             tenant=tenant, resource=resource, allocations=0, served_units=0, last_at=None
         )
         conn.execute(insert)
-        conn.execute(select).first()
+        row = conn.execute(select).first()
+        return None if row is None else row.last_at  # type: ignore[no-any-return]
 
     def _serve_stmt(self, new: Commitment, expected_version: int) -> sa.Update:
         c = self._c
