@@ -648,8 +648,8 @@ class Waitlist(Protocol):
         ``partial``).  Each is changed by :func:`keepword.transitions.serve`
         at ``at``, or at the instant of the resource's last allocation that
         served anyone if that is later (callers' clocks may disagree, and the
-        histories must tell the order things were served in).  Concurrent calls for one resource serve every unit at
-        most once, and together exactly the head of the line: a later
+        histories must tell the order things were served in).  Concurrent
+        calls for one resource serve every unit at most once, and together exactly the head of the line: a later
         commitment is never served while an earlier one that fits is left
         waiting, even for a moment, by another caller.
 

@@ -139,7 +139,7 @@ class SqlWaitlists(SqlStoreBase):
             select = select.with_for_update()
         row = conn.execute(select).first()
         if row is not None:
-            return row.last_at  # type: ignore[no-any-return]
+            return row.last_at
         insert = _dialect.insert_ignore(w, self._engine.dialect.name).values(
             tenant=tenant, resource=resource, allocations=0, served_units=0, last_at=None
         )
