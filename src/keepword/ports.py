@@ -649,9 +649,10 @@ class Waitlist(Protocol):
         at ``at``, or at the instant of the resource's last allocation that
         served anyone if that is later (callers' clocks may disagree, and the
         histories must tell the order things were served in).  Concurrent
-        calls for one resource serve every unit at most once, and together exactly the head of the line: a later
-        commitment is never served while an earlier one that fits is left
-        waiting, even for a moment, by another caller.
+        calls for one resource serve every unit at most once, and together
+        exactly the head of the line: a later commitment is never served
+        while an earlier one that fits is left waiting, even for a moment,
+        by another caller.
 
         Returns:
             The served commitments' new states, in the order served.

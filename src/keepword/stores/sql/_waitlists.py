@@ -145,7 +145,7 @@ class SqlWaitlists(SqlStoreBase):
         )
         conn.execute(insert)
         row = conn.execute(select).first()
-        return None if row is None else row.last_at  # type: ignore[no-any-return]
+        return None if row is None else row.last_at
 
     def _serve_stmt(self, new: Commitment, expected_version: int) -> sa.Update:
         c = self._c
