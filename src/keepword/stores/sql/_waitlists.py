@@ -139,13 +139,15 @@ class SqlWaitlists(SqlStoreBase):
             select = select.with_for_update()
         row = conn.execute(select).first()
         if row is not None:
-            return row.last_at
+            last: _dt.datetime | None = row.last_at
+            return last
         insert = _dialect.insert_ignore(w, self._engine.dialect.name).values(
             tenant=tenant, resource=resource, allocations=0, served_units=0, last_at=None
         )
         conn.execute(insert)
         row = conn.execute(select).first()
-        return None if row is None else row.last_at
+        made: _dt.datetime | None = None if row is None else row.last_at
+        return made
 
     def _serve_stmt(self, new: Commitment, expected_version: int) -> sa.Update:
         c = self._c
