@@ -38,12 +38,31 @@ from keepword.errors import ConflictError
 from keepword.fairness import OutOfTurn, PauseRecord, Renegotiations, WaiverRecord
 from keepword.stores._memory_waitlists import check_first_waiting, check_serve_args, serve_plan
 from keepword.stores.sql import _dialect, _rows
-from keepword.stores.sql._base import IMMUTABLE, SqlStoreBase
+from keepword.stores.sql._base import SqlStoreBase
 
 __all__ = ["SqlWaitlists"]
 
 PAGE = 200
 """Rows of the line read per statement while an allocation walks it."""
+
+
+_WAITLIST_COLUMNS = (
+    "version",
+    "history_length",
+    "quantity",
+    "served_quantity",
+    "queue_at",
+    "turn_at",
+    "served_ahead",
+)
+"""What serving always sets (besides whatever else the ``"served"`` event changed)."""
+
+
+def _serve_params(old: Commitment, new: Commitment, columns: tuple[str, ...]) -> dict[str, Any]:
+    row = _rows.commitment_to_row(new)
+    params = {f"v_{name}": row[name] for name in columns}
+    params.update(k_tenant=old.tenant, k_id=old.id, k_version=old.version)
+    return params
 
 
 class SqlWaitlists(SqlStoreBase):
@@ -87,7 +106,7 @@ class SqlWaitlists(SqlStoreBase):
             at = when if last is None or when >= last else last
             chosen = check_first_waiting(tenant, resource, ids, self._by_ids(conn, tenant, ids).get)
             plan = serve_plan(
-                self._line_pages(conn, tenant, resource),
+                self._line_pages(conn, tenant, resource, min(quantity + 1, PAGE)),
                 chosen,
                 resource,
                 quantity,
@@ -98,13 +117,16 @@ class SqlWaitlists(SqlStoreBase):
             )
             if not plan:
                 return []
+            columns: set[str] = set(_WAITLIST_COLUMNS)
             for old, new in plan:
-                if conn.execute(self._serve_stmt(new, old.version)).rowcount != 1:
-                    raise ConflictError(
-                        f"commitment {new.id!r} changed while it was being served",
-                        fix="allocate again: the line is read afresh",
-                        expected_version=old.version,
-                    )
+                columns |= _rows.changed_columns(new, old)
+            names = tuple(sorted(columns))
+            params = [_serve_params(old, new, names) for old, new in plan]
+            if int(conn.execute(self._serve_stmt(names), params).rowcount) != len(plan):
+                raise ConflictError(
+                    "a commitment changed while it was being served",
+                    fix="allocate again: the line is read afresh",
+                )
             self._append_events(
                 conn,
                 tenant,
@@ -149,15 +171,18 @@ class SqlWaitlists(SqlStoreBase):
         made: _dt.datetime | None = None if row is None else row.last_at
         return made
 
-    def _serve_stmt(self, new: Commitment, expected_version: int) -> sa.Update:
+    def _serve_stmt(self, columns: tuple[str, ...]) -> sa.Update:
+        """The batched ``UPDATE`` of the served rows: ``columns`` set, guarded by the version."""
         c = self._c
-        values = _rows.commitment_to_row(new)
-        for key in ("tenant", "id", *IMMUTABLE):
-            values.pop(key)
+        values = {name: sa.bindparam(f"v_{name}", type_=c.c[name].type) for name in columns}
         return (
             sa.update(c)
-            .where(c.c.tenant == new.tenant, c.c.id == new.id, c.c.version == expected_version)
-            .values(**values)
+            .where(
+                c.c.tenant == sa.bindparam("k_tenant", type_=c.c.tenant.type),
+                c.c.id == sa.bindparam("k_id", type_=c.c.id.type),
+                c.c.version == sa.bindparam("k_version", type_=c.c.version.type),
+            )
+            .values(values)
         )
 
     def _by_ids(self, conn: Connection, tenant: str, ids: Sequence[str]) -> dict[str, Commitment]:
@@ -184,12 +209,20 @@ class SqlWaitlists(SqlStoreBase):
             .limit(limit)
         )
 
-    def _line_pages(self, conn: Connection, tenant: str, resource: str) -> Any:
-        """The line, in order, read a page at a time as the allocation walks it."""
+    def _line_pages(
+        self, conn: Connection, tenant: str, resource: str, first_page: int = PAGE
+    ) -> Any:
+        """The line, in order, read a page at a time as the allocation walks it.
+
+        The first page is ``first_page`` rows (an allocation of ``q`` units
+        needs at most ``q + 1``: each order served takes a unit, and one more
+        may stop the line); the later ones :data:`PAGE`.
+        """
         c = self._c
         after: tuple[_dt.datetime, str] | None = None
+        size = first_page
         while True:
-            stmt = self._line_stmt(tenant, resource, PAGE)
+            stmt = self._line_stmt(tenant, resource, size)
             if after is not None:
                 stmt = stmt.where(
                     sa.or_(
@@ -199,9 +232,10 @@ class SqlWaitlists(SqlStoreBase):
                 )
             rows = conn.execute(stmt).mappings().all()
             yield from self._load(conn, tenant, rows)
-            if len(rows) < PAGE:
+            if len(rows) < size:
                 return
             after = (rows[-1]["queue_at"], rows[-1]["id"])
+            size = PAGE
 
     def waiting(self, tenant: str, resource: str, *, limit: int | None = None) -> list[Commitment]:
         """The line for ``resource``, read off the index ``(tenant, waiting_for, queue_at, id)``.
