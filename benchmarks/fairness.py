@@ -227,11 +227,12 @@ def seed_audit(store: SqlStore, n: int, staged: int, renegotiated: int) -> list[
             )
             stage = i % 100 < staged and pos == per - 1  # the last in line, served early
             if pos < served_upto or stage:
-                row.update(served_quantity=1, queue_at=None, turn_at=made + dt.timedelta(hours=1))
+                done = made + dt.timedelta(hours=1)
+                row.update(served_quantity=1, queue_at=None, turn_at=done, served_at=done)
                 if stage:
                     staged_ids.append(row["id"])
             else:
-                row.update(served_quantity=0, queue_at=made, turn_at=None)
+                row.update(served_quantity=0, queue_at=made, turn_at=None, served_at=None)
             rows.append(row)
             if i < renegotiated:
                 for k in range(3):

@@ -16,7 +16,8 @@ Its *turn* is the instant it first got units (its first ``"served"`` event),
 or, if it was kept without ever being served, the instant it was kept.  A
 commitment is served out of turn when its turn came while an earlier one
 (``(made_at, id)`` smaller, same resource) still waited: one whose own turn
-came later, or never, and which was not closed (cancelled or failed) before.
+was not yet served in full (nor kept), and which was not closed (cancelled
+or failed) before.
 
 >>> import datetime as dt
 >>> check_resource("sku:FIG-1", "resource")
@@ -180,6 +181,8 @@ class QueueState:
         served: units served so far.
         queue_at: ``made_at`` while it waits, else ``None``.
         turn_at: when its turn came (first served, else kept), or ``None``.
+        full_at: when it stopped waiting by being served in full (or kept),
+            or ``None``.
         ahead: its first service was an approved exception.
     """
 
@@ -187,6 +190,7 @@ class QueueState:
     served: int
     queue_at: _dt.datetime | None
     turn_at: _dt.datetime | None
+    full_at: _dt.datetime | None
     ahead: bool
 
 
@@ -197,6 +201,7 @@ def queue_state(c: Commitment) -> QueueState | None:
     quantity = quantity_of(c)
     served = 0
     turn_at: _dt.datetime | None = None
+    full_at: _dt.datetime | None = None
     ahead = False
     for event in c.history:
         if event.kind == "served":
@@ -205,14 +210,18 @@ def queue_state(c: Commitment) -> QueueState | None:
             if turn_at is None:
                 turn_at = event.at
                 ahead = event.data.get("ahead") is True
-    if turn_at is None and c.status is Status.KEPT:
-        turn_at = c.kept_at
+            if full_at is None and served >= quantity:
+                full_at = event.at
+    if c.status is Status.KEPT:
+        turn_at = c.kept_at if turn_at is None else turn_at
+        full_at = c.kept_at if full_at is None else full_at
     waiting = c.status in (Status.OPEN, Status.PAUSED) and served < quantity
     return QueueState(
         quantity=quantity,
         served=served,
         queue_at=c.made_at if waiting else None,
         turn_at=turn_at,
+        full_at=full_at,
         ahead=ahead,
     )
 
@@ -445,8 +454,8 @@ def out_of_turn(
 
 
 def _still_waiting_at(e: Commitment, state: QueueState, at: _dt.datetime) -> bool:
-    """Whether ``e`` still waited at ``at``: its turn came later (or never), not closed before."""
-    settled = state.turn_at if state.turn_at is not None else e.closed_at
+    """Whether ``e`` still waited at ``at``: served in full later (or never), not closed before."""
+    settled = state.full_at if state.full_at is not None else e.closed_at
     return settled is None or settled > at
 
 

@@ -80,6 +80,7 @@ _NOT_WAITING = {
     "served_quantity": None,
     "queue_at": None,
     "turn_at": None,
+    "served_at": None,
     "served_ahead": None,
 }
 
@@ -94,6 +95,7 @@ def waitlist_row(c: Commitment) -> dict[str, Any]:
         "served_quantity": state.served,
         "queue_at": state.queue_at,
         "turn_at": state.turn_at,
+        "served_at": state.full_at,
         "served_ahead": state.ahead,
     }
 

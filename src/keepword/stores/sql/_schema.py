@@ -281,14 +281,16 @@ def waitlist_columns() -> list[sa.Column[Any]]:
     for a commitment that waits for nothing): ``quantity`` and
     ``served_quantity`` in units, ``queue_at`` its ``made_at`` while it waits
     (``NULL`` once served in full or closed, so the line is an index range),
-    ``turn_at`` when its turn came, ``served_ahead`` whether that was an
-    approved exception.
+    ``turn_at`` when its turn came (first served, or kept), ``served_at``
+    when it was served in full (or kept), ``served_ahead`` whether its first
+    service was an approved exception.
     """
     return [
         sa.Column("quantity", sa.Integer(), nullable=True),
         sa.Column("served_quantity", sa.Integer(), nullable=True),
         sa.Column("queue_at", UtcDateTime(), nullable=True),
         sa.Column("turn_at", UtcDateTime(), nullable=True),
+        sa.Column("served_at", UtcDateTime(), nullable=True),
         sa.Column("served_ahead", sa.Boolean(), nullable=True),
     ]
 

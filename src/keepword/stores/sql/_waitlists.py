@@ -13,7 +13,7 @@ already serializes every writer.  Allocations of different resources run in
 parallel.
 
 The audit's questions are single statements: a window function over the
-line (``MAX(COALESCE(turn_at, closed_at)) OVER (PARTITION BY waiting_for
+line (``MAX(COALESCE(served_at, closed_at)) OVER (PARTITION BY waiting_for
 ORDER BY made_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)``,
 and a running count of the earlier ones neither served nor closed) finds the
 commitments whose turn came while an earlier one still waited, and ``GROUP BY`` on the events'
@@ -53,6 +53,7 @@ _WAITLIST_COLUMNS = (
     "served_quantity",
     "queue_at",
     "turn_at",
+    "served_at",
     "served_ahead",
 )
 """What serving always sets (besides whatever else the ``"served"`` event changed)."""
@@ -313,7 +314,7 @@ class SqlWaitlists(SqlStoreBase):
             "order_by": (c.c.made_at, c.c.id),
             "rows": (None, -1),
         }
-        unsettled = sa.case((sa.and_(c.c.turn_at.is_(None), c.c.closed_at.is_(None)), 1), else_=0)
+        unsettled = sa.case((sa.and_(c.c.served_at.is_(None), c.c.closed_at.is_(None)), 1), else_=0)
         line = (
             sa.select(
                 c.c.id,
@@ -322,7 +323,7 @@ class SqlWaitlists(SqlStoreBase):
                 c.c.made_at,
                 c.c.turn_at,
                 c.c.served_ahead,
-                sa.func.max(sa.func.coalesce(c.c.turn_at, c.c.closed_at))
+                sa.func.max(sa.func.coalesce(c.c.served_at, c.c.closed_at))
                 .over(**earlier)
                 .label("settled_before"),
                 sa.func.sum(unsettled).over(**earlier).label("waiting_before"),
@@ -353,7 +354,7 @@ class SqlWaitlists(SqlStoreBase):
 
     def _earlier(self, conn: Connection, tenant: str, r: Any) -> tuple[str, ...]:
         c = self._c
-        settled = sa.func.coalesce(c.c.turn_at, c.c.closed_at)
+        settled = sa.func.coalesce(c.c.served_at, c.c.closed_at)
         stmt = (
             sa.select(c.c.id)
             .where(

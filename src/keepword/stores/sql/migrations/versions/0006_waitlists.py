@@ -5,7 +5,7 @@ Revises: 0005
 Create Date: 2026-12-07
 
 Commitments gain the waitlist columns (``quantity``, ``served_quantity``,
-``queue_at``, ``turn_at``, ``served_ahead``, see
+``queue_at``, ``turn_at``, ``served_at``, ``served_ahead``, see
 :func:`keepword.stores.sql._schema.waitlist_columns`) and the index
 ``(tenant, waiting_for, queue_at, id)`` that makes the head of a line an
 index range; events gain the index ``(tenant, kind, at)`` the audit's
@@ -13,7 +13,7 @@ questions run on; the ``waitlists`` table holds one lock row per
 ``(tenant, resource)``.  Existing commitments that wait for something are
 filled in: no commitment was served before this version, so each waits for
 its ``terms["quantity"]`` (1 when absent) while open or paused, and its turn
-came when it was kept.
+came, and it was served in full, when it was kept.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-_COLUMNS = ("quantity", "served_quantity", "queue_at", "turn_at", "served_ahead")
+_COLUMNS = ("quantity", "served_quantity", "queue_at", "turn_at", "served_at", "served_ahead")
 
 
 def _prefix() -> str:
@@ -73,6 +73,7 @@ def _fill() -> None:
         sa.column("served_quantity"),
         sa.column("queue_at", UtcDateTime()),
         sa.column("turn_at", UtcDateTime()),
+        sa.column("served_at", UtcDateTime()),
         sa.column("served_ahead"),
         schema=schema,
     )
@@ -86,6 +87,7 @@ def _fill() -> None:
             served_ahead=False,
             queue_at=sa.case((c.c.status.in_(("open", "paused")), c.c.made_at), else_=None),
             turn_at=sa.case((c.c.status == "kept", c.c.kept_at), else_=None),
+            served_at=sa.case((c.c.status == "kept", c.c.kept_at), else_=None),
         )
     )
     conn = op.get_bind()
