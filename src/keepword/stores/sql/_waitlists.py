@@ -60,7 +60,9 @@ _WAITLIST_COLUMNS = (
 
 
 def _serve_params(old: Commitment, new: Commitment, columns: tuple[str, ...]) -> dict[str, Any]:
-    row = _rows.commitment_to_row(new)
+    row = {"version": new.version, "history_length": len(new.history), **_rows.waitlist_row(new)}
+    if any(name not in row for name in columns):  # the event changed more (rare): the whole row
+        row = _rows.commitment_to_row(new)
     params = {f"v_{name}": row[name] for name in columns}
     params.update(k_tenant=old.tenant, k_id=old.id, k_version=old.version)
     return params
