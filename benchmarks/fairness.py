@@ -48,8 +48,8 @@ import sqlalchemy as sa
 from keepword import BusinessCalendar, FrozenClock, Tracker
 from keepword import transitions as _t
 from keepword._ids import new_id
-from keepword.stores.sql import SqlStore
-from keepword.stores.sql._rows import commitment_to_row
+from keepword.stores.sql import SqlStore, _dialect
+from keepword.stores.sql._rows import commitment_to_row, events_to_rows
 
 PG = os.environ.get(
     "KEEPWORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -73,11 +73,29 @@ def _wait_until(go: float) -> None:
 # ------------------------------------------------------------------ part 1: allocation
 
 
+def _bulk(store: SqlStore, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``{prefix}table``: ``COPY`` on PostgreSQL, else ``executemany``."""
+    t = store.metadata.tables[f"{store.table_prefix}{table}"]
+    with store.engine.begin() as conn:
+        if _dialect.can_copy(conn):
+            _dialect.copy_rows(conn, t, rows)
+        else:
+            conn.execute(sa.insert(t), rows)
+
+
+def _analyze(store: SqlStore) -> None:
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.begin() as conn:
+            for table in ("commitments", "events"):
+                conn.execute(sa.text(f"ANALYZE {store.table_prefix}{table}"))
+
+
 def seed_line(url: str, prefix: str, n: int) -> None:
-    """``n`` commitments waiting for RESOURCE, a millisecond apart, through ``add_many``."""
+    """``n`` commitments waiting for RESOURCE, a millisecond apart, bulk-loaded with events."""
     store = SqlStore(url, table_prefix=prefix)
     try:
-        batch = []
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for i in range(n):
             at = T0 + dt.timedelta(milliseconds=i)
             c, _ = _t.promise(
@@ -92,16 +110,11 @@ def seed_line(url: str, prefix: str, n: int) -> None:
                 due=at + dt.timedelta(days=30),
                 waiting_for=RESOURCE,
             )
-            batch.append(c)
-            if len(batch) == 1000:
-                store.add_many(batch)
-                batch = []
-        if batch:
-            store.add_many(batch)
-        with store.engine.begin() as conn:
-            if store.engine.dialect.name == "postgresql":
-                conn.execute(sa.text(f"ANALYZE {prefix}commitments"))
-                conn.execute(sa.text(f"ANALYZE {prefix}events"))
+            rows.append({**commitment_to_row(c), "claim_token": None, "claimed_until": None})
+            events.extend(events_to_rows(c, c.history))
+        _bulk(store, "commitments", rows)
+        _bulk(store, "events", events)
+        _analyze(store)
     finally:
         store.close()
 
@@ -202,62 +215,53 @@ def seed_audit(store: SqlStore, n: int, staged: int, renegotiated: int) -> list[
         due=T0 + dt.timedelta(days=30),
         waiting_for=RESOURCE,
     )
-    base = commitment_to_row(template)
-    c, e = (
-        store.metadata.tables[f"{store.table_prefix}commitments"],
-        store.metadata.tables[f"{store.table_prefix}events"],
-    )
+    base = {**commitment_to_row(template), "claim_token": None, "claimed_until": None}
     per = n // 100
     served_upto = int(per * 0.9)
     staged_ids: list[str] = []
     rows: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    with store.engine.begin() as conn:
-        for i in range(n):
-            resource, pos = f"sku:B-{i % 100:03d}", i // 100
-            made = T0 + dt.timedelta(seconds=pos)
-            row = dict(base)
-            row.update(
-                id=f"a{i:08d}",
-                customer=f"c{i % 5000}",
-                waiting_for=resource,
-                made_at=made,
-                due_at=made + dt.timedelta(days=30),
-                quantity=1,
-            )
-            stage = i % 100 < staged and pos == per - 1  # the last in line, served early
-            if pos < served_upto or stage:
-                done = made + dt.timedelta(hours=1)
-                row.update(served_quantity=1, queue_at=None, turn_at=done, served_at=done)
-                if stage:
-                    staged_ids.append(row["id"])
-            else:
-                row.update(served_quantity=0, queue_at=made, turn_at=None, served_at=None)
-            rows.append(row)
-            if i < renegotiated:
-                for k in range(3):
-                    events.append(
-                        {
-                            "tenant": TENANT,
-                            "commitment_id": row["id"],
-                            "seq": 2 + k,
-                            "kind": "renegotiated",
-                            "at": made + dt.timedelta(hours=k + 1),
-                            "actor": "clerk",
-                            "data": {},
-                        }
-                    )
-            if len(rows) == 10_000:
-                conn.execute(sa.insert(c), rows)
-                rows = []
-        if rows:
-            conn.execute(sa.insert(c), rows)
-        if events:
-            conn.execute(sa.insert(e), events)
-    with store.engine.begin() as conn:
-        if store.engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"ANALYZE {store.table_prefix}commitments"))
-            conn.execute(sa.text(f"ANALYZE {store.table_prefix}events"))
+    for i in range(n):
+        resource, pos = f"sku:B-{i % 100:03d}", i // 100
+        made = T0 + dt.timedelta(seconds=pos)
+        row = dict(base)
+        row.update(
+            id=f"a{i:08d}",
+            customer=f"c{i % 5000}",
+            waiting_for=resource,
+            made_at=made,
+            due_at=made + dt.timedelta(days=30),
+            quantity=1,
+        )
+        stage = i % 100 < staged and pos == per - 1  # the last in line, served early
+        if pos < served_upto or stage:
+            done = made + dt.timedelta(hours=1)
+            row.update(served_quantity=1, queue_at=None, turn_at=done, served_at=done)
+            if stage:
+                staged_ids.append(row["id"])
+        else:
+            row.update(served_quantity=0, queue_at=made, turn_at=None, served_at=None)
+        rows.append(row)
+        if i < renegotiated:
+            for k in range(3):
+                events.append(
+                    {
+                        "tenant": TENANT,
+                        "commitment_id": row["id"],
+                        "seq": 2 + k,
+                        "kind": "renegotiated",
+                        "at": made + dt.timedelta(hours=k + 1),
+                        "actor": "clerk",
+                        "data": {},
+                    }
+                )
+        if len(rows) == 50_000:
+            _bulk(store, "commitments", rows)
+            rows = []
+    if rows:
+        _bulk(store, "commitments", rows)
+    _bulk(store, "events", events)
+    _analyze(store)
     return sorted(staged_ids)
 
 
@@ -277,7 +281,6 @@ def run_audit(url: str, n: int, show_plans: bool) -> dict[str, Any]:
         t = time.perf_counter()
         staged = seed_audit(store, n, staged=10, renegotiated=1000)
         load = time.perf_counter() - t
-        tracker = Tracker(store, calendar=CAL, clock=FrozenClock(T0 + dt.timedelta(days=60)))
         tracker = Tracker(
             store, calendar=CAL, clock=FrozenClock(T0 + dt.timedelta(days=60)), tenant=TENANT
         )
