@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from keepword import fairness
+from keepword._instant import to_utc
 from keepword._validate import check_count, check_identifier, check_positive
 from keepword.commitment import Commitment, Event
 from keepword.errors import InvalidArgumentError
@@ -40,8 +41,6 @@ def check_serve_args(
         InvalidArgumentError: naming the first bad argument.
         NaiveDatetimeError: ``at`` is naive.
     """
-    from keepword._instant import to_utc
-
     check_identifier(tenant, "tenant")
     fairness.check_resource(resource)
     fairness.check_quantity(quantity)
@@ -117,18 +116,13 @@ class MemoryWaitlists:
 
     _lock: threading.RLock
     _rows: dict[str, dict[str, Commitment]]
-    _last_served_at: dict[tuple[str, str], _dt.datetime]
 
     def _put(self, new: Commitment) -> None:  # pragma: no cover - MemoryStore's
         raise NotImplementedError
 
-    @property
-    def _last_served(self) -> dict[tuple[str, str], _dt.datetime]:
-        """Per ``(tenant, resource)``, when its last allocation that served anyone ran."""
-        found: dict[tuple[str, str], _dt.datetime] | None = getattr(self, "_last_served_at", None)
-        if found is None:
-            found = self._last_served_at = {}
-        return found
+    def _init_waitlists(self) -> None:
+        # (tenant, resource) -> when its last allocation that served anyone ran
+        self._last_served: dict[tuple[str, str], _dt.datetime] = {}
 
     def _tenant_rows(self, tenant: str) -> list[Commitment]:
         return list(self._rows.get(tenant, {}).values())

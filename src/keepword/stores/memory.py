@@ -167,6 +167,7 @@ class MemoryStore(MemoryTouchpoints, MemoryWaitlists):
         self._unacked: dict[str, dict[str, None]] = {}
         self._notice_claims: dict[str, _Claim] = {}
         self._init_touchpoints()
+        self._init_waitlists()
 
     @property
     def lease_clock(self) -> Clock:
