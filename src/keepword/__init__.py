@@ -32,8 +32,18 @@ from keepword.escalation import (
     before_due,
     elapsed,
 )
+from keepword.fairness import FairnessReport, Finding, WaitingEntry
 from keepword.notice import Notice
-from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
+from keepword.playbook import DEFAULT_PLAYBOOK, CareRule, Playbook
+from keepword.ports import (
+    CommitmentRepository,
+    Outbox,
+    Query,
+    Store,
+    TickQueue,
+    TouchpointLog,
+    Waitlist,
+)
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
@@ -45,8 +55,10 @@ from keepword.tracker import Tracker
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_PLAYBOOK",
     "BusinessCalendar",
     "CalendarError",
+    "CareRule",
     "Clock",
     "Commitment",
     "CommitmentRepository",
@@ -54,6 +66,8 @@ __all__ = [
     "CustomerStatus",
     "EscalationPolicy",
     "Event",
+    "FairnessReport",
+    "Finding",
     "FrozenClock",
     "InvalidArgumentError",
     "InvalidTransitionError",
@@ -65,6 +79,7 @@ __all__ = [
     "NotFoundError",
     "Notice",
     "Outbox",
+    "Playbook",
     "PolicySet",
     "PromiseStatus",
     "Query",
@@ -83,6 +98,8 @@ __all__ = [
     "Touchpoint",
     "TouchpointLog",
     "Tracker",
+    "WaitingEntry",
+    "Waitlist",
     "Within",
     "__version__",
     "add_locale_dir",

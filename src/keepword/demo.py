@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from keepword._demo_care import run_care
+from keepword._demo_fairness import backorder_scene
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.clock import FrozenClock
 from keepword.commitment import Commitment, Status
@@ -131,10 +133,12 @@ def simulate(
         if SHOP_CALENDAR.is_open(now):
             shop.take_orders(now)
         shop.work(now, staff_at_work=SHOP_CALENDAR.is_open(now))
+        run_care(shop, now)  # customer care: keepword._demo_care
         shop.tick()
         clock.advance(hours=1)
         if on_day is not None and (_hour + 1) % 24 == 0:
             on_day((_hour + 1) // 24)
+    backorder_scene(shop.tracker, clock, shop.note)  # keepword._demo_fairness
     commitments = tuple(shop.tracker.find())
     delivered = shop.tracker.dispatch(lambda notice: None, limit=len(shop.notices) + 1).delivered
     return DemoResult(

@@ -38,15 +38,36 @@ from keepword.clock import Clock
 from keepword.commitment import Commitment
 from keepword.errors import InvalidArgumentError
 from keepword.escalation import EscalationPolicy, PolicySet
+from keepword.fairness import (
+    DEFAULT_MAX_RENEGOTIATIONS,
+    DEFAULT_PAUSE_WINDOW,
+    AuditRules,
+    FairnessReport,
+    WaitingEntry,
+)
 from keepword.notice import Notice
+from keepword.playbook import Playbook
 from keepword.ports import CommitmentRepository
-from keepword.services import delivering, finding, keeping, promising, telling, ticking
+from keepword.services import (
+    allocating,
+    auditing,
+    caring,
+    delivering,
+    finding,
+    keeping,
+    promising,
+    replying,
+    telling,
+    ticking,
+)
 from keepword.services._context import CommitmentOrId, Context
+from keepword.services.caring import ExtraMile, OwedThanks, ThankYou, Touched
 from keepword.services.delivering import DispatchReport
 from keepword.services.keeping import MAX_RETRIES
 from keepword.services.promising import PromiseRequest
 from keepword.services.ticking import TickReport
 from keepword.telling import CustomerStatus
+from keepword.touchpoint import Touchpoint
 
 __all__ = ["MAX_RETRIES", "DispatchReport", "TickReport", "Tracker"]
 
@@ -71,6 +92,10 @@ class Tracker:
         tier_for: optionally, ``customer -> tier | None`` for policy matching.
         late_after: how late a step may fire before its notice is flagged late.
         lease: how long a tick's or a deliverer's claim holds.
+        playbook: the customer-care :class:`~keepword.playbook.Playbook`
+            (default :data:`~keepword.playbook.DEFAULT_PLAYBOOK`).
+        playbook_for: optionally, ``customer -> Playbook | None``, the
+            playbook for a customer (``None`` means the default ``playbook``).
         locale_for: optionally, ``customer -> language tag | None`` (``"sv"``,
             ``"zh_CN"``), the language customer-facing texts use for them
             (``None`` means the language of the customer's calendar's
@@ -101,6 +126,8 @@ class Tracker:
         tier_for: Callable[[str], str | None] | None = None,
         late_after: _dt.timedelta = _dt.timedelta(minutes=5),
         lease: _dt.timedelta = _dt.timedelta(seconds=60),
+        playbook: Playbook | None = None,
+        playbook_for: Callable[[str], Playbook | None] | None = None,
         locale_for: Callable[[str], str | None] | None = None,
     ):
         self._ctx = Context(
@@ -113,6 +140,8 @@ class Tracker:
             tier_for=tier_for,
             late_after=late_after,
             lease=lease,
+            playbook=playbook,
+            playbook_for=playbook_for,
             locale_for=locale_for,
         )
 
@@ -193,6 +222,7 @@ class Tracker:
         channel: str | None = None,
         terms: Mapping[str, Any] | None = None,
         actor: str | None = None,
+        quantity: int | None = None,
     ) -> Commitment:
         """Make a promise to a customer and store it.
 
@@ -217,6 +247,8 @@ class Tracker:
             channel: where the customer is answered or reached (``"email"``, ...).
             terms: the agreed terms, a JSON object.
             actor: who made the promise.
+            quantity: units of ``waiting_for`` it waits for (``> 0``, default
+                1), kept as ``terms["quantity"]``; see :meth:`allocate`.
 
         Returns:
             The stored commitment (version 1), or the existing one for a
@@ -240,6 +272,7 @@ class Tracker:
             channel=channel,
             terms=terms,
             actor=actor,
+            quantity=quantity,
         )
         return promising.promise(self._ctx, request)
 
@@ -642,3 +675,329 @@ class Tracker:
         []
         """
         return delivering.dispatch(self._ctx, handler, limit, lease)
+
+    # ------------------------------------------------------------------ customer care
+
+    @property
+    def playbook(self) -> Playbook:
+        """The default customer-care playbook."""
+        return self._ctx.playbook
+
+    def playbook_for(self, customer: str) -> Playbook:
+        """The playbook for ``customer`` (``playbook_for(customer)`` or the default)."""
+        return self._ctx.playbook_of(customer)
+
+    def received(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        ref: str,
+        thread: str | None = None,
+        at: _dt.datetime | None = None,
+        automated: bool = False,
+    ) -> Commitment | None:
+        """Record a message from a customer and open the reply it is owed.
+
+        The reply (kind ``"reply"``, ``external_ref`` ``"reply:" + ref``) is
+        due by the playbook's response target for ``channel``, counted in the
+        customer's business time from ``at`` (from the next opening when the
+        business is closed).  The same ``ref`` again returns the same
+        commitment.  A message from the customer resumes their commitments
+        paused with one of the playbook's waiting-on-customer reasons (the
+        deadline moves by the business time paused) and, if the playbook says
+        so, cancels their pending follow-ups.  An ``automated`` message (an
+        out-of-office, a bounce) is recorded and owes nothing: returns ``None``.
+
+        Raises:
+            InvalidArgumentError: a bad argument (a channel the playbook does
+                not accept, an empty customer, a future ``at``), naming it.
+            NaiveDatetimeError: ``at`` is naive.
+            ConflictError: ``ref`` was received from another customer.
+            MissingPortError: the store has no touchpoint log.
+        """
+        return replying.received(
+            self._ctx,
+            customer,
+            channel=channel,
+            ref=ref,
+            thread=thread,
+            at=at,
+            automated=automated,
+        )
+
+    def replied(
+        self,
+        ref: str,
+        *,
+        automated: bool = False,
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+    ) -> list[Commitment]:
+        """Record a reply to message ``ref``; returns the reply commitments it kept.
+
+        A person's reply keeps the reply owed for the message and every
+        earlier open one on the same thread (no thread: the message alone); an
+        ``automated`` reply is recorded and keeps nothing.  A message received
+        after the reply owes a new reply.
+
+        Raises:
+            NotFoundError: no message ``ref`` was received.
+            InvalidArgumentError: ``at`` before the message, or in the future.
+        """
+        return replying.replied(self._ctx, ref, automated=automated, at=at, actor=actor)
+
+    def no_reply_needed(self, ref: str, *, reason: str, actor: str) -> Commitment:
+        """Waive the reply owed for message ``ref`` (a "thanks, solved!"), on the record.
+
+        Cancels it with ``{"reason": reason, "waived": true}`` in its history.
+
+        Raises:
+            NotFoundError: no message ``ref``, or it owes no reply.
+            InvalidArgumentError: ``reason`` or ``actor`` missing.
+            InvalidTransitionError: the reply is already closed.
+        """
+        return replying.no_reply_needed(self._ctx, ref, reason=reason, actor=actor)
+
+    def occurred(
+        self,
+        customer: str,
+        occasion: str,
+        *,
+        at: _dt.datetime | None = None,
+        ref: str | None = None,
+        on: _dt.date | None = None,
+        channel: str | None = None,
+        actor: str | None = None,
+    ) -> list[Commitment]:
+        """Record an occasion (``"sale"``, ``"referral"``, ...) and open what the playbook names.
+
+        Each commitment is due per its rule: ``within(...)`` after ``at``, or
+        ``before=N`` business days before the date ``on``.  The same ``ref``
+        twice opens nothing new and returns the first call's commitments.  A
+        quiet occasion (a complaint) holds open thank-yous (paused) until its
+        closing occasion (the complaint resolved) resumes them.
+
+        Raises:
+            KeepwordError: the playbook has no rule for ``occasion``.
+            InvalidArgumentError: a bad argument, naming it (nothing written).
+            ConflictError: ``ref`` was recorded for another customer or occasion.
+        """
+        return caring.occurred(
+            self._ctx, customer, occasion, at=at, ref=ref, on=on, channel=channel, actor=actor
+        )
+
+    def thank(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        occasion: str | None = None,
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+    ) -> ThankYou:
+        """Record a thank-you and keep the oldest matching open thank-you commitment.
+
+        One within the playbook's minimum spacing of the last counted one is
+        recorded but not counted; while a quiet occasion (a complaint) is open
+        it is held: nothing is recorded, and the result says why.
+        """
+        return caring.thank(
+            self._ctx, customer, channel=channel, occasion=occasion, at=at, actor=actor
+        )
+
+    def owed_thanks(self, limit: int | None = None) -> list[OwedThanks]:
+        """Relationships below the playbook's thank-you target, by customer (one query)."""
+        return caring.owed_thanks(self._ctx, limit)
+
+    def touchpoints(self, customer: str, *, kind: str | None = None) -> list[Touchpoint]:
+        """The customer's story: their touchpoints in order."""
+        return caring.touchpoints(self._ctx, customer, kind=kind)
+
+    def touched(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        kind: str = "contact",
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+        ref: str | None = None,
+        occasion: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Touched:
+        """Record any other touchpoint; a ``"contact"`` keeps an open keep-in-touch.
+
+        A ``"follow_up"`` keeps the oldest open follow-up (as
+        :meth:`followed_up`); ``"contact"`` and ``"keep_in_touch"`` keep the
+        oldest open keep-in-touch commitment.  A repeated ``ref`` records
+        nothing new.
+
+        Raises:
+            InvalidArgumentError: a kind with its own method (``"thank_you"``,
+                ``"received"``, ``"reply"``, ``"occasion"``, ``"extra_mile"``).
+        """
+        return caring.touched(
+            self._ctx,
+            customer,
+            kind=kind,
+            channel=channel,
+            at=at,
+            actor=actor,
+            ref=ref,
+            occasion=occasion,
+            data=data,
+        )
+
+    def followed_up(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+        ref: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Touched:
+        """Record a follow-up and keep the customer's oldest open follow-up commitment."""
+        return caring.followed_up(
+            self._ctx, customer, channel=channel, at=at, actor=actor, ref=ref, data=data
+        )
+
+    def keep_in_touch(
+        self, *, at: _dt.datetime | None = None, limit: int | None = None
+    ) -> list[Commitment]:
+        """Open a keep-in-touch commitment for each customer silent past the longest silence.
+
+        Run it as often as you like (daily, say): one commitment per customer
+        and silence; it is not run by :meth:`tick`.  Returns the ones opened now.
+        """
+        return caring.keep_in_touch(self._ctx, at=at, limit=limit)
+
+    def extra_mile(
+        self, period: str = "month", *, at: _dt.datetime | None = None, actor: str | None = None
+    ) -> ExtraMile | None:
+        """Pick this period's customer for a special gesture and open a commitment for it.
+
+        Never the same customer twice until every eligible customer (a
+        touchpoint or a commitment in the last 12 months) has had a turn; the
+        pick is reproducible (seeded by tenant and period).  Asking again in
+        the same period, from any number of processes, returns the same pick
+        and opens nothing new.  ``None`` when nobody is eligible.
+
+        Args:
+            period: ``"week"``, ``"month"``, ``"quarter"`` or ``"year"``, in
+                the default calendar's zone.
+            at: when (default now).
+            actor: who asked.
+        """
+        return caring.extra_mile(self._ctx, period=period, at=at, actor=actor)
+
+    # ------------------------------------------------------------------ fairness
+
+    def allocate(
+        self,
+        resource: str,
+        quantity: int,
+        at: _dt.datetime | None = None,
+        first: Iterable[CommitmentOrId] | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+        *,
+        partial: bool = False,
+    ) -> list[Commitment]:
+        """Serve ``quantity`` units of ``resource`` first come, first served.
+
+        The commitments waiting for ``resource`` (``waiting_for``, open or
+        paused, units unserved) are served in the order they were made (ties
+        by id), whole orders in turn: an order that does not fit stops the
+        allocation (a large early order is never skipped for a small later
+        one) unless ``partial=True``, which serves it in part.  Each served
+        commitment gets a ``"served"`` event and stays open until kept.
+        ``first`` are approved exceptions, served ahead of their turn with
+        ``reason`` and ``actor`` in their history; the audit lists them apart.
+        Four processes allocating one resource at once serve each unit at
+        most once and, together, exactly the head of the line.
+
+        Args:
+            resource: ``"type:name"``, e.g. ``"sku:FIG-1"``.
+            quantity: units to hand out (``> 0``).
+            at: when (aware; default now).
+            first: commitments (or ids) to serve ahead of their turn.
+            reason: why they go first (required with ``first``).
+            actor: who approved it (required with ``first``).
+            partial: whether an order may be served in part.
+
+        Returns:
+            The served commitments, in the order served (units left over are
+            simply not handed out).
+
+        Raises:
+            InvalidArgumentError: a bad argument (named); nothing is written.
+            NaiveDatetimeError: ``at`` is naive.
+            MissingPortError: the store has no ``"waitlists"`` port.
+
+        >>> import datetime as dt
+        >>> from keepword import BusinessCalendar, FrozenClock, MemoryStore, within
+        >>> clock = FrozenClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC))
+        >>> t = Tracker(MemoryStore(), calendar=BusinessCalendar(tz="UTC"), clock=clock)
+        >>> for who, n in (("ann", 2), ("bob", 5), ("cy", 1)):
+        ...     _ = t.promise(customer=who, owner="shop", kind="order", what="Figurine",
+        ...                   due=within(days=30), waiting_for="sku:FIG-1", quantity=n)
+        ...     _ = clock.advance(minutes=1)
+        >>> [c.customer for c in t.allocate("sku:FIG-1", 4)]
+        ['ann']
+        >>> [(e.position, e.commitment.customer, e.remaining) for e in t.waitlist("sku:FIG-1")]
+        [(1, 'bob', 5), (2, 'cy', 1)]
+        """
+        return allocating.allocate(
+            self._ctx,
+            resource,
+            quantity,
+            at=at,
+            first=first,
+            reason=reason,
+            actor=actor,
+            partial=partial,
+        )
+
+    def waitlist(self, resource: str, *, limit: int | None = None) -> list[WaitingEntry]:
+        """Who still waits for ``resource``, in line order, each with its position (1 = next).
+
+        Raises:
+            InvalidArgumentError: a bad ``resource`` or ``limit``.
+            MissingPortError: the store has no ``"waitlists"`` port.
+        """
+        return allocating.waitlist(self._ctx, resource, limit=limit)
+
+    def fairness_audit(
+        self,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+        *,
+        pause_window: _dt.timedelta | None = None,
+        max_renegotiations: int | None = None,
+    ) -> FairnessReport:
+        """Audit queue jumping and clock gaming over ``[since, until)``.
+
+        Rules (:data:`keepword.fairness.RULES`): a commitment kept or served
+        before an earlier one waiting for the same resource; a pause starting
+        within ``pause_window`` (default 1 hour) after the customer's own
+        message (skipped, and said so in ``skipped``, on a store without the
+        ``"touchpoints"`` port); a deadline renegotiated more than
+        ``max_renegotiations`` times (default 2); replies waived as needing no
+        answer, counted per actor.  Approved exceptions are listed apart from
+        violations.  Each question is an indexed query in the store.
+
+        Raises:
+            InvalidArgumentError: ``since`` after ``until``, a bad threshold.
+            NaiveDatetimeError: ``since`` or ``until`` is naive.
+            MissingPortError: the store has no ``"waitlists"`` port.
+        """
+        rules = AuditRules(
+            pause_window=DEFAULT_PAUSE_WINDOW if pause_window is None else pause_window,
+            max_renegotiations=(
+                DEFAULT_MAX_RENEGOTIATIONS if max_renegotiations is None else max_renegotiations
+            ),
+        )
+        return auditing.fairness_audit(self._ctx, since, until, rules=rules)

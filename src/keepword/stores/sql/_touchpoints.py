@@ -166,47 +166,42 @@ class SqlTouchpoints(SqlStoreBase):
 
     # ------------------------------------------------------------------ aggregates
 
-    def _customers(self, tenant: str, since: _dt.datetime | None = None) -> sa.CTE:
-        """The tenant's customers with a commitment or a touchpoint (made at or after ``since``).
-
-        ``UNION`` of two index scans: commitments by ``(tenant, customer)``,
-        touchpoints by ``(tenant, customer, at)``.
-        """
-        c, t = self._c, self._tp
-        of_commitments = sa.select(c.c.customer.label("customer")).where(c.c.tenant == tenant)
-        of_touchpoints = sa.select(t.c.customer.label("customer")).where(t.c.tenant == tenant)
-        if since is not None:
-            of_commitments = of_commitments.where(c.c.made_at >= since)
-            of_touchpoints = of_touchpoints.where(t.c.at >= since)
-        return sa.union(of_commitments, of_touchpoints).cte("customers")
-
     def thanks_statement(
         self, tenant: str, *, below: int, limit: int | None = None
     ) -> sa.Select[Any]:
         """The one query :meth:`thanks_by_customer` runs (for ``EXPLAIN`` and benchmarks).
 
-        The tenant's customers (commitments ∪ touchpoints) ``LEFT JOIN`` their
-        counted thank-yous grouped by customer, kept below ``below``, ordered
-        by customer.
+        One ``GROUP BY customer`` over ``UNION ALL`` of the tenant's
+        touchpoints (each a counted thank-you or not) and its commitments
+        (each counting nothing: they make the relationship), kept while the
+        sum is below ``below``, ordered by customer.  A single pass, with no
+        join: MariaDB joins two derived tables with a block nested loop,
+        quadratic in the customers.
         """
-        t = self._tp
-        customers = self._customers(tenant)
-        thanks = (
+        c, t = self._c, self._tp
+        thanked = sa.and_(t.c.kind == THANK_YOU, t.c.counted == sa.true())
+        rows = sa.union_all(
             sa.select(
                 t.c.customer.label("customer"),
-                sa.func.count().label("counted"),
-                sa.func.max(t.c.at).label("last_at"),
-            )
-            .where(t.c.tenant == tenant, t.c.kind == THANK_YOU, t.c.counted == sa.true())
-            .group_by(t.c.customer)
-            .cte("thanks")
-        )
-        counted = sa.func.coalesce(thanks.c.counted, 0)
+                sa.case((thanked, 1), else_=0).label("n"),
+                sa.case((thanked, t.c.at), else_=sa.null()).label("last_at"),
+            ).where(t.c.tenant == tenant),
+            sa.select(
+                c.c.customer.label("customer"),
+                sa.literal(0, sa.Integer()).label("n"),
+                sa.null().label("last_at"),
+            ).where(c.c.tenant == tenant),
+        ).subquery("relationships")
+        counted = sa.func.sum(rows.c.n)
         stmt = (
-            sa.select(customers.c.customer, counted.label("counted"), thanks.c.last_at)
-            .select_from(customers.outerjoin(thanks, thanks.c.customer == customers.c.customer))
-            .where(counted < below)
-            .order_by(customers.c.customer)
+            sa.select(
+                rows.c.customer,
+                counted.label("counted"),
+                sa.func.max(rows.c.last_at).label("last_at"),
+            )
+            .group_by(rows.c.customer)
+            .having(counted < below)
+            .order_by(rows.c.customer)
         )
         return stmt if limit is None else stmt.limit(limit)
 
@@ -224,8 +219,9 @@ class SqlTouchpoints(SqlStoreBase):
         stmt = self.thanks_statement(tenant, below=target, limit=_limit(limit))
 
         def read(conn: Connection) -> list[tuple[str, int, _dt.datetime | None]]:
-            # MAX(at) keeps the column's type: it comes back an aware UTC datetime
-            return [(str(who), int(n), last) for who, n, last in conn.execute(stmt)]
+            # MAX(CASE ... THEN at END) keeps the column's type: an aware UTC datetime;
+            # SUM is a DECIMAL on MariaDB
+            return [(who, int(n), last) for who, n, last in conn.execute(stmt).all()]
 
         return self._run("thanks_by_customer", read, write=False)
 
@@ -234,27 +230,36 @@ class SqlTouchpoints(SqlStoreBase):
     ) -> sa.Select[Any]:
         """The one query :meth:`extra_mile_candidate` runs (for ``EXPLAIN`` and benchmarks).
 
-        Eligible customers (commitments made or touchpoints at or after
-        ``eligible_since``) ``LEFT JOIN`` their extra-mile touchpoints counted
-        per customer; the first in ``(picks, md5(seed || ':' || customer))``.
+        One ``GROUP BY customer`` over ``UNION ALL`` of the tenant's
+        commitments made since ``eligible_since`` and its touchpoints that
+        are recent or extra-mile picks; the groups with a recent row are
+        eligible, ordered by their picks, then ``md5(seed || ':' ||
+        customer)``; the first one.
         """
-        t = self._tp
-        eligible = self._customers(tenant, eligible_since)
-        picks = (
-            sa.select(t.c.customer.label("customer"), sa.func.count().label("picks"))
-            .where(t.c.tenant == tenant, t.c.kind == EXTRA_MILE)
-            .group_by(t.c.customer)
-            .cte("picks")
-        )
+        c, t = self._c, self._tp
+        since = eligible_since
+        rows = sa.union_all(
+            sa.select(
+                t.c.customer.label("customer"),
+                sa.case((t.c.kind == EXTRA_MILE, 1), else_=0).label("picks"),
+                sa.case((t.c.at >= since, 1), else_=0).label("recent"),
+            ).where(t.c.tenant == tenant, sa.or_(t.c.at >= since, t.c.kind == EXTRA_MILE)),
+            sa.select(
+                c.c.customer.label("customer"),
+                sa.literal(0, sa.Integer()).label("picks"),
+                sa.literal(1, sa.Integer()).label("recent"),
+            ).where(c.c.tenant == tenant, c.c.made_at >= since),
+        ).subquery("candidates")
         key: sa.ColumnElement[Any] = sa.func.md5(
-            sa.literal(f"{seed}:", sa.String()) + eligible.c.customer
+            sa.literal(f"{seed}:", sa.String()) + rows.c.customer
         )
         if self._engine.dialect.name == "postgresql":
             key = sa.collate(key, "C")  # hex digits before letters, whatever the database's locale
         return (
-            sa.select(eligible.c.customer)
-            .select_from(eligible.outerjoin(picks, picks.c.customer == eligible.c.customer))
-            .order_by(sa.func.coalesce(picks.c.picks, 0), key, eligible.c.customer)
+            sa.select(rows.c.customer)
+            .group_by(rows.c.customer)
+            .having(sa.func.max(rows.c.recent) == 1)
+            .order_by(sa.func.sum(rows.c.picks), key, rows.c.customer)
             .limit(1)
         )
 

@@ -231,7 +231,7 @@ class TouchpointLogContract(PortContract):
         (got,) = store.touchpoints(t.tenant)
         assert_same_touchpoint(got, t)
 
-    def test_every_field_round_trips_exactly(self, store: Store) -> None:
+    def test_every_touchpoint_field_round_trips_exactly(self, store: Store) -> None:
         """Every field, the optional ones set, comes back exactly (data with its JSON types)."""
         t = make_touchpoint(
             _tenant(),
@@ -277,7 +277,7 @@ class TouchpointLogContract(PortContract):
         data=st.dictionaries(_text, _json_values, max_size=5),
         flags=st.tuples(st.booleans(), st.booleans()),
     )
-    def test_arbitrary_values_round_trip_byte_exact(
+    def test_arbitrary_touchpoints_round_trip_byte_exact(
         self,
         store: Store,
         customer: str,
@@ -310,7 +310,9 @@ class TouchpointLogContract(PortContract):
         assert_same_touchpoint(found, t)
 
     @pytest.mark.parametrize("text", HOSTILE_STRINGS, ids=lambda s: repr(s)[:24])
-    def test_hostile_strings_round_trip_or_are_refused(self, store: Store, text: str) -> None:
+    def test_hostile_strings_in_touchpoints_round_trip_or_are_refused(
+        self, store: Store, text: str
+    ) -> None:
         """Hostile text in every field round-trips byte-exact; a refusal is a KeepwordError."""
         t = make_touchpoint(
             text,
@@ -386,7 +388,7 @@ class TouchpointLogContract(PortContract):
         ],
         ids=["case", "trailing-space", "nfd-nfc", "eszett", "confusable"],
     )
-    def test_refs_differing_by_one_code_point_are_different(
+    def test_touchpoint_refs_differing_by_one_code_point_are_different(
         self, store: Store, ref: str, other: str
     ) -> None:
         """Refs differing by case, padding or normalisation are different refs."""
@@ -411,7 +413,7 @@ class TouchpointLogContract(PortContract):
         assert store.touchpoints(b) == []
         assert store.touchpoint_by_ref(a, "thank_you", "fresh-ref") is None
 
-    def test_concurrent_adds_of_one_ref_store_exactly_one(self, store: Store) -> None:
+    def test_concurrent_adds_of_one_touchpoint_ref_store_exactly_one(self, store: Store) -> None:
         """Threads adding one ref at once store one; the others get it back, no error."""
         if self.threads <= 0:
             pytest.skip("threads = 0: this store is not shared between threads")
