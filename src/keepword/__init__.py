@@ -33,8 +33,17 @@ from keepword.escalation import (
     elapsed,
 )
 from keepword.notice import Notice
-from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
-from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
+from keepword.ports import (
+    CommitmentRepository,
+    Metrics,
+    Outbox,
+    Query,
+    Store,
+    TickQueue,
+    TouchpointLog,
+)
+from keepword.scorecard import BreachReport, Scorecard, ScoreRow, ServiceLevel, ServiceThresholds
+from keepword.services.quoting import Quote, QuoteAccuracy
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
 from keepword.touchpoint import Touchpoint
@@ -43,6 +52,7 @@ from keepword.tracker import Tracker
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BreachReport",
     "BusinessCalendar",
     "CalendarError",
     "Clock",
@@ -57,6 +67,7 @@ __all__ = [
     "KeepwordError",
     "Match",
     "MemoryStore",
+    "Metrics",
     "MissingPortError",
     "NaiveDatetimeError",
     "NotFoundError",
@@ -64,10 +75,13 @@ __all__ = [
     "Outbox",
     "PolicySet",
     "Query",
+    "Quote",
+    "QuoteAccuracy",
     "SchemaError",
     "ScoreRow",
     "Scorecard",
     "ServiceLevel",
+    "ServiceThresholds",
     "SqlStore",
     "Status",
     "Step",

@@ -49,6 +49,7 @@ from keepword.ports import (
     check_write,
     version_conflict,
 )
+from keepword.stores._memory_metrics import MemoryMetrics
 from keepword.stores._memory_touchpoints import MemoryTouchpoints
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _notice_order(n: Notice) -> tuple[_dt.datetime, _dt.datetime, str]:
     return (n.fired_at, n.scheduled_at, n.id)
 
 
-class MemoryStore(MemoryTouchpoints):
+class MemoryStore(MemoryTouchpoints, MemoryMetrics):
     """Commitments kept in memory: the reference store and the test oracle.
 
     Thread-safe: every method holds one re-entrant lock for its whole run, so
@@ -116,7 +117,8 @@ class MemoryStore(MemoryTouchpoints):
         InvalidArgumentError: ``clock`` has no ``now()``.
 
     Attributes:
-        ports: every port: ``{"commitments", "tick_queue", "outbox", "touchpoints"}``.
+        ports: every port: ``{"commitments", "tick_queue", "outbox", "touchpoints",
+            "metrics"}``.
         capabilities: ``{"transactions"}``: every write, ``add_many``
             included, is all or nothing.  Not ``"multiprocess"`` (the data
             lives in one process) nor ``"skip_locked"``.
@@ -165,6 +167,7 @@ class MemoryStore(MemoryTouchpoints):
         self._unacked: dict[str, dict[str, None]] = {}
         self._notice_claims: dict[str, _Claim] = {}
         self._init_touchpoints()
+        self._init_metrics()
 
     @property
     def lease_clock(self) -> Clock:

@@ -44,6 +44,7 @@ from keepword.errors import InvalidArgumentError
 
 __all__ = [
     "IDEMPOTENCY_KEY_LENGTH",
+    "MEASURE_COLUMNS",
     "SCHEMA_NAME",
     "SCHEMA_REVISIONS",
     "SCHEMA_VERSION",
@@ -54,6 +55,7 @@ __all__ = [
     "UtcDateTime",
     "build_metadata",
     "check_table_prefix",
+    "measure_columns",
     "notice_columns",
     "table_names",
 ]
@@ -71,7 +73,8 @@ allocation (migration ``0002``).
 4: commitments gain ``channel`` (migration ``0004``).
 5: touchpoints, the customer-care log (migration ``0005``).
 6: waitlists for first-come-first-served allocation (migration ``0006``).
-7: what the scorecard aggregates (migration ``0007``).
+7: what the scorecard aggregates: commitments gain :data:`MEASURE_COLUMNS`
+and the index ``(tenant, made_at)`` (migration ``0007``).
 """
 
 SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007"}
@@ -272,6 +275,36 @@ def notice_columns() -> list[sa.Column[Any]]:
     ]
 
 
+MEASURE_COLUMNS = (
+    "outcome",
+    "turnaround_us",
+    "response_us",
+    "breach_us",
+    "slack_us",
+    "renegotiations",
+    "escalations_fired",
+    "kept_as_promised",
+    "quoted",
+)
+"""The commitments columns the scorecard aggregates (schema 7), written from
+:func:`keepword.measures.measures_of` with every write of a row."""
+
+
+def measure_columns() -> list[sa.Column[Any]]:
+    """The columns of :data:`MEASURE_COLUMNS` (shared with migration ``0007``)."""
+    return [
+        sa.Column("outcome", sa.String(16), nullable=True),
+        sa.Column("turnaround_us", sa.BigInteger(), nullable=True),
+        sa.Column("response_us", sa.BigInteger(), nullable=True),
+        sa.Column("breach_us", sa.BigInteger(), nullable=True),
+        sa.Column("slack_us", sa.BigInteger(), nullable=True),
+        sa.Column("renegotiations", sa.Integer(), nullable=True),
+        sa.Column("escalations_fired", sa.Integer(), nullable=True),
+        sa.Column("kept_as_promised", sa.Boolean(), nullable=True),
+        sa.Column("quoted", sa.Boolean(), nullable=True),
+    ]
+
+
 def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -> sa.MetaData:
     """Build the keepword tables in a new :class:`~sqlalchemy.MetaData`.
 
@@ -330,6 +363,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("claim_token", Identifier(), nullable=True),
         sa.Column("claimed_until", UtcDateTime(), nullable=True),
         sa.Column("channel", Identifier(), nullable=True),
+        *measure_columns(),
         sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}commitments"),
         sa.UniqueConstraint("tenant", "external_ref", name=f"uq_{p}commitments_ref"),
         sa.UniqueConstraint("id", name=f"uq_{p}commitments_id"),
@@ -338,6 +372,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}commitments_owner", "tenant", "owner"),
         sa.Index(f"ix_{p}commitments_waiting", "tenant", "waiting_for", "made_at"),
         sa.Index(f"ix_{p}commitments_next_action", "tenant", "next_action_at", "id"),
+        sa.Index(f"ix_{p}commitments_made", "tenant", "made_at"),
         **mysql_opts,
     )
     sa.Table(

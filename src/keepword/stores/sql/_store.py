@@ -8,7 +8,8 @@ per port over a shared base:
   the helpers the ports share;
 - :mod:`._commitments`: :class:`~keepword.ports.CommitmentRepository`;
 - :mod:`._tick_queue`: :class:`~keepword.ports.TickQueue`;
-- :mod:`._outbox`: :class:`~keepword.ports.Outbox`.
+- :mod:`._outbox`: :class:`~keepword.ports.Outbox`;
+- :mod:`._metrics`: :class:`~keepword.ports.Metrics`.
 
 Deadlines and due steps are compared with the ``now`` the caller passes in;
 leases alone are judged by the database's clock.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from keepword.ports import PORTS
 from keepword.stores.sql._commitments import SqlCommitments
+from keepword.stores.sql._metrics import SqlMetrics
 from keepword.stores.sql._outbox import SqlOutbox
 from keepword.stores.sql._tick_queue import SqlTickQueue
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox):
+class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlMetrics):
     """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
 
     Implements :class:`keepword.ports.Store` (every port); each method's
@@ -66,7 +68,7 @@ class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox):
     >>> store.count("shop-7", keepword.ports.Query())
     0
     >>> sorted(store.ports)
-    ['commitments', 'outbox', 'tick_queue']
+    ['commitments', 'metrics', 'outbox', 'tick_queue']
     >>> store.close()
     """
 

@@ -1,0 +1,295 @@
+"""``SqlStore``'s :class:`~keepword.ports.Metrics`: the scorecard as ``GROUP BY`` queries.
+
+Every figure is aggregated in the database over the columns of
+:data:`~keepword.stores.sql._schema.MEASURE_COLUMNS`, which each write of a
+commitment row fills from :func:`keepword.measures.measures_of`; no row is
+loaded into Python.
+
+- Counts and sums: one ``SELECT ... GROUP BY`` with ``SUM(CASE ...)``.
+- Percentiles (nearest-rank, see :mod:`keepword.measures`): on PostgreSQL
+  the ordered-set aggregate ``percentile_disc`` (the first value whose
+  cumulative distribution reaches ``p``: exactly the nearest rank); on SQLite
+  and MariaDB/MySQL a window: ``ROW_NUMBER()`` and ``COUNT(*)`` over each
+  group, keeping the smallest value whose ``row_number * 100 >= p * n``.
+- A quote's quantile: the count of the sample, then the value at the exact
+  rank with ``ORDER BY ... LIMIT 1 OFFSET rank - 1``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keepword._validate import check_identifier
+from keepword.measures import ScoreQuery, rank_of
+from keepword.scorecard import ScoreRow
+from keepword.stores._memory_metrics import _check_query, group_order
+from keepword.stores.sql._base import SqlStoreBase
+
+__all__ = ["SqlMetrics"]
+
+_KEPT = ("on_time", "late", "after_breach")
+_PERCENTS = (50, 90)
+_EXTRA = ("late_beyond_tolerance", "replies", "replies_over_target", "kept_early", "quoted")
+_COUNTS = (
+    "made",
+    "due",
+    "kept_on_time",
+    "kept_late",
+    "kept_after_breach",
+    "kept_not_as_promised",
+    "broken",
+    "cancelled",
+    "waived",
+    "open",
+    "overdue",
+    "renegotiations",
+    "escalations",
+    *_EXTRA,
+)
+
+
+def _td(value: Any) -> _dt.timedelta | None:
+    return None if value is None else _dt.timedelta(microseconds=int(value))
+
+
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+class SqlMetrics(SqlStoreBase):
+    """The scorecard's aggregates of ``SqlStore`` (port ``"metrics"``)."""
+
+    def _window(self, tenant: str, q: ScoreQuery) -> list[sa.ColumnElement[bool]]:
+        c = self._c
+        at = c.c.due_at if q.by_due else c.c.made_at
+        where = [c.c.tenant == tenant]
+        if q.since is not None:
+            where.append(at >= q.since)
+        if q.until is not None:
+            where.append(at < q.until)
+        return where
+
+    def _count_columns(self, q: ScoreQuery) -> list[sa.ColumnElement[Any]]:
+        c = self._c
+        outcome = c.c.outcome
+        return [
+            sa.func.count().label("made"),
+            _count_if(c.c.due_at <= q.due_by).label("due"),
+            _count_if(outcome == "on_time").label("kept_on_time"),
+            _count_if(outcome == "late").label("kept_late"),
+            _count_if(outcome == "after_breach").label("kept_after_breach"),
+            _count_if(c.c.kept_as_promised == sa.false()).label("kept_not_as_promised"),
+            _count_if(outcome == "broken").label("broken"),
+            _count_if(outcome == "cancelled").label("cancelled"),
+            _count_if(outcome == "waived").label("waived"),
+            _count_if(c.c.status.in_(("open", "paused"))).label("open"),
+            _count_if(sa.and_(c.c.status == "open", c.c.due_at < q.now)).label("overdue"),
+            sa.func.coalesce(sa.func.sum(c.c.renegotiations), 0).label("renegotiations"),
+            sa.func.coalesce(sa.func.sum(c.c.escalations_fired), 0).label("escalations"),
+            _count_if(
+                sa.and_(outcome.in_(("late", "after_breach")), c.c.lateness_us > q.tolerance_us)
+            ).label("late_beyond_tolerance"),
+            _count_if(c.c.response_us.is_not(None)).label("replies"),
+            _count_if(c.c.response_us > q.response_target_us).label("replies_over_target"),
+            _count_if(c.c.slack_us >= q.early_us).label("kept_early"),
+            _count_if(c.c.quoted == sa.true()).label("quoted"),
+        ]
+
+    def _percentiles(
+        self,
+        conn: Connection,
+        where: Sequence[sa.ColumnElement[bool]],
+        group: sa.ColumnElement[Any] | None,
+        value: sa.ColumnElement[Any],
+        condition: sa.ColumnElement[bool],
+    ) -> dict[Any, tuple[Any, Any]]:
+        """``group value -> (p50, p90)`` of ``value`` over the rows meeting ``condition``."""
+        keys: list[sa.ColumnElement[Any]] = [] if group is None else [group.label("g")]
+        filters = [*where, condition, value.is_not(None)]
+        if self._engine.dialect.name == "postgresql":
+            aggs = [
+                sa.func.percentile_disc(p / 100).within_group(value.asc()).label(f"p{p}")
+                for p in _PERCENTS
+            ]
+            stmt = sa.select(*keys, *aggs).where(*filters)
+            if group is not None:
+                stmt = stmt.group_by(group)
+        else:
+            partition = None if group is None else [group]
+            ranked = (
+                sa.select(
+                    *keys,
+                    value.label("v"),
+                    sa.func.row_number()
+                    .over(partition_by=partition, order_by=value.asc())
+                    .label("rn"),
+                    sa.func.count().over(partition_by=partition).label("n"),
+                )
+                .where(*filters)
+                .subquery("ranked")
+            )
+            aggs = [
+                sa.func.min(
+                    sa.case((ranked.c.rn * 100 >= p * ranked.c.n, ranked.c.v), else_=None)
+                ).label(f"p{p}")
+                for p in _PERCENTS
+            ]
+            outer_keys = [] if group is None else [ranked.c.g]
+            stmt = sa.select(*outer_keys, *aggs)
+            if group is not None:
+                stmt = stmt.group_by(ranked.c.g)
+        out: dict[Any, tuple[Any, Any]] = {}
+        for row in conn.execute(stmt):
+            key = row.g if group is not None else None
+            out[key] = (row.p50, row.p90)
+        return out
+
+    def score_rows(self, tenant: str, query: ScoreQuery) -> tuple[list[ScoreRow], ScoreRow]:
+        """The scorecard's figures per group and in total, aggregated in the database.
+
+        See :meth:`keepword.ports.Metrics.score_rows`.
+        """
+        check_identifier(tenant, "tenant")
+        q = _check_query(query)
+        c = self._c
+        where = self._window(tenant, q)
+        group = None if q.by is None else c.c[q.by]
+        measures = (
+            ("lateness", c.c.lateness_us, c.c.outcome.in_(("late", "after_breach"))),
+            ("breach", c.c.breach_us, sa.true()),
+            ("first_response", c.c.response_us, sa.true()),
+        )
+
+        def read(conn: Connection) -> tuple[list[ScoreRow], ScoreRow]:
+            keys = [] if group is None else [group.label("g")]
+            stmt = sa.select(*keys, *self._count_columns(q)).where(*where)
+            if group is not None:
+                stmt = stmt.group_by(group)
+            counted = {(row.g if group is not None else None): row for row in conn.execute(stmt)}
+            totals = dict.fromkeys(_COUNTS, 0)
+            for row in counted.values():
+                for name in _COUNTS:
+                    totals[name] += int(getattr(row, name))
+            grouped = {}
+            overall = {}
+            for name, value, condition in measures:
+                overall[name] = self._percentiles(conn, where, None, value, condition)
+                if group is not None:
+                    grouped[name] = self._percentiles(conn, where, group, value, condition)
+            total = _row(None, totals, {k: v.get(None) for k, v in overall.items()})
+            if group is None:
+                return [], total
+            rows = [
+                _row(
+                    g,
+                    {name: int(getattr(counted[g], name)) for name in _COUNTS},
+                    {k: v.get(g) for k, v in grouped.items()},
+                )
+                for g in sorted(counted, key=group_order)
+            ]
+            return rows, total
+
+        return self._run("score_rows", read, write=False)
+
+    def turnaround_quantile(
+        self, tenant: str, *, kind: str, confidence: float, owner: str | None = None
+    ) -> tuple[int, int, int | None]:
+        """Kept, broken, and the turnaround at the confidence's nearest rank.
+
+        See :meth:`keepword.ports.Metrics.turnaround_quantile`.
+        """
+        check_identifier(tenant, "tenant")
+        check_identifier(kind, "kind")
+        if owner is not None:
+            check_identifier(owner, "owner")
+        rank_of(1, confidence)  # checks it
+        c = self._c
+        where = [c.c.tenant == tenant, c.c.kind == kind]
+        if owner is not None:
+            where.append(c.c.owner == owner)
+
+        def read(conn: Connection) -> tuple[int, int, int | None]:
+            row = conn.execute(
+                sa.select(
+                    _count_if(c.c.turnaround_us.is_not(None)).label("kept"),
+                    _count_if(c.c.outcome == "broken").label("broken"),
+                ).where(*where)
+            ).one()
+            kept, broken = int(row.kept), int(row.broken)
+            if kept + broken == 0:
+                return 0, 0, None
+            rank = rank_of(kept + broken, confidence)
+            if rank > kept:
+                return kept, broken, None
+            value = conn.execute(
+                sa.select(c.c.turnaround_us)
+                .where(*where, c.c.turnaround_us.is_not(None))
+                .order_by(c.c.turnaround_us)
+                .limit(1)
+                .offset(rank - 1)
+            ).scalar_one()
+            return kept, broken, int(value)
+
+        return self._run("turnaround_quantile", read, write=False)
+
+    def quote_record(self, tenant: str, *, kind: str) -> tuple[int, int]:
+        """Closed and kept-on-time quoted commitments of ``kind``.
+
+        See :meth:`keepword.ports.Metrics.quote_record`.
+        """
+        check_identifier(tenant, "tenant")
+        check_identifier(kind, "kind")
+        c = self._c
+
+        def read(conn: Connection) -> tuple[int, int]:
+            row = conn.execute(
+                sa.select(
+                    _count_if(c.c.outcome.in_((*_KEPT, "broken"))).label("closed"),
+                    _count_if(c.c.outcome == "on_time").label("on_time"),
+                ).where(c.c.tenant == tenant, c.c.kind == kind, c.c.quoted == sa.true())
+            ).one()
+            return int(row.closed), int(row.on_time)
+
+        return self._run("quote_record", read, write=False)
+
+
+def _row(group: str | None, n: dict[str, int], pcts: dict[str, tuple[Any, Any] | None]) -> ScoreRow:
+    """A :class:`ScoreRow` of counted figures and ``(p50, p90)`` per duration measure."""
+
+    def pct(name: str, i: int) -> _dt.timedelta | None:
+        found = pcts.get(name)
+        return None if found is None else _td(found[i])
+
+    kept = n["kept_on_time"] + n["kept_late"] + n["kept_after_breach"]
+    decided = kept + n["broken"]
+    extra: dict[str, Any] = {name: n[name] for name in _EXTRA}
+    extra["kept_as_promised"] = kept - n["kept_not_as_promised"]
+    return ScoreRow(
+        group=group,
+        made=n["made"],
+        due=n["due"],
+        kept_on_time=n["kept_on_time"],
+        kept_late=n["kept_late"],
+        kept_after_breach=n["kept_after_breach"],
+        kept_not_as_promised=n["kept_not_as_promised"],
+        broken=n["broken"],
+        cancelled=n["cancelled"],
+        open=n["open"],
+        overdue=n["overdue"],
+        on_time_rate=None if decided == 0 else n["kept_on_time"] / decided,
+        lateness_p50=pct("lateness", 0),
+        lateness_p90=pct("lateness", 1),
+        first_response_p50=pct("first_response", 0),
+        first_response_p90=pct("first_response", 1),
+        renegotiations=n["renegotiations"],
+        escalations=n["escalations"],
+        waived=n["waived"],
+        extra=extra,
+        breach_p50=pct("breach", 0),
+        breach_p90=pct("breach", 1),
+    )
