@@ -6,7 +6,9 @@
   ``fire_many``, ``release``, ``next_action_at``.
 - :class:`OutboxContract` (port ``"outbox"``): ``pending_notices``,
   ``claim_notices``, ``ack_notices``, ``release_notices``.
-- :class:`StoreContract`: all three.
+- :class:`MetricsContract` (port ``"metrics"``): each store's scorecard
+  equals ``MemoryStore``'s on random histories.
+- :class:`StoreContract`: all of them.
 
 Subclass one (usually :class:`StoreContract`) in a test module, give it a
 ``store`` fixture that yields a fresh, empty store for each test, and pytest
@@ -54,7 +56,7 @@ Class attributes a subclass may override:
 
 from __future__ import annotations
 
-from keepword.ports import Store
+from keepword.ports import PORTS, Store
 from keepword.testing._hostile import HOSTILE_STRINGS
 from keepword.testing.contract._support import (
     CONTRACT_PROFILE,
@@ -67,6 +69,7 @@ from keepword.testing.contract._support import (
     requires,
     with_status,
 )
+from keepword.testing.contract.metrics import MetricsContract
 from keepword.testing.contract.outbox import OutboxContract
 from keepword.testing.contract.repository import CommitmentRepositoryContract
 from keepword.testing.contract.tick_queue import TickQueueContract
@@ -77,6 +80,7 @@ __all__ = [
     "LADDER",
     "T0",
     "CommitmentRepositoryContract",
+    "MetricsContract",
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
@@ -88,8 +92,10 @@ __all__ = [
 ]
 
 
-class StoreContract(CommitmentRepositoryContract, TickQueueContract, OutboxContract):
-    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: all three contracts.
+class StoreContract(
+    CommitmentRepositoryContract, TickQueueContract, OutboxContract, MetricsContract
+):
+    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: every port's contract.
 
     Subclass it as ``TestSomethingStore`` and override the ``store`` fixture
     so that it yields a fresh, empty store (function scope) and closes it
@@ -97,7 +103,7 @@ class StoreContract(CommitmentRepositoryContract, TickQueueContract, OutboxContr
     naming the port.
     """
 
-    @requires("commitments", "tick_queue", "outbox")
+    @requires(*sorted(PORTS))
     def test_a_store_with_every_port_satisfies_the_store_protocol(self, store: Store) -> None:
         """A store declaring every port is a ``keepword.ports.Store`` (it has every method)."""
         assert isinstance(store, Store)
