@@ -18,7 +18,7 @@ loaded into Python.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,49 +105,88 @@ class SqlMetrics(SqlStoreBase):
         conn: Connection,
         where: Sequence[sa.ColumnElement[bool]],
         group: sa.ColumnElement[Any] | None,
-        value: sa.ColumnElement[Any],
-        condition: sa.ColumnElement[bool],
-    ) -> dict[Any, tuple[Any, Any]]:
-        """``group value -> (p50, p90)`` of ``value`` over the rows meeting ``condition``."""
-        keys: list[sa.ColumnElement[Any]] = [] if group is None else [group.label("g")]
-        filters = [*where, condition, value.is_not(None)]
+        measures: Sequence[tuple[str, sa.ColumnElement[Any], sa.ColumnElement[bool]]],
+    ) -> tuple[dict[str, dict[Any, tuple[Any, Any]]], dict[str, tuple[Any, Any]]]:
+        """The (p50, p90) of each measure per group and in total, in one query.
+
+        Each measure is ``(name, value column, condition)``; rows meeting the
+        condition with a value count.  Returns ``(per group, total)``.
+        """
         if self._engine.dialect.name == "postgresql":
-            aggs = [
-                sa.func.percentile_disc(p / 100).within_group(value.asc()).label(f"p{p}")
-                for p in _PERCENTS
-            ]
-            stmt = sa.select(*keys, *aggs).where(*filters)
-            if group is not None:
-                stmt = stmt.group_by(group)
-        else:
-            partition = None if group is None else [group]
-            ranked = (
-                sa.select(
-                    *keys,
-                    value.label("v"),
-                    sa.func.row_number()
-                    .over(partition_by=partition, order_by=value.asc())
-                    .label("rn"),
-                    sa.func.count().over(partition_by=partition).label("n"),
-                )
-                .where(*filters)
-                .subquery("ranked")
-            )
-            aggs = [
-                sa.func.min(
-                    sa.case((ranked.c.rn * 100 >= p * ranked.c.n, ranked.c.v), else_=None)
-                ).label(f"p{p}")
-                for p in _PERCENTS
-            ]
-            outer_keys = [] if group is None else [ranked.c.g]
-            stmt = sa.select(*outer_keys, *aggs)
-            if group is not None:
-                stmt = stmt.group_by(ranked.c.g)
-        out: dict[Any, tuple[Any, Any]] = {}
+            return self._percentiles_pg(conn, where, group, measures)
+        parts = [
+            sa.select(
+                (sa.null() if group is None else group).label("g"),
+                sa.literal(i, sa.Integer).label("m"),
+                value.label("v"),
+            ).where(*where, condition, value.is_not(None))
+            for i, (_, value, condition) in enumerate(measures)
+        ]
+        u = sa.union_all(*parts).subquery("u")
+        ranked = sa.select(
+            u.c.g,
+            u.c.m,
+            u.c.v,
+            sa.func.row_number().over(partition_by=[u.c.g, u.c.m], order_by=u.c.v).label("rn"),
+            sa.func.count().over(partition_by=[u.c.g, u.c.m]).label("n"),
+            sa.func.row_number().over(partition_by=u.c.m, order_by=u.c.v).label("trn"),
+            sa.func.count().over(partition_by=u.c.m).label("tn"),
+        ).subquery("ranked")
+        r = ranked.c
+
+        def first(rank: Any, n: Any, p: int) -> sa.ColumnElement[Any]:
+            return sa.func.min(sa.case((rank * 100 >= p * n, r.v), else_=None))
+
+        stmt = sa.select(
+            r.g,
+            r.m,
+            *(first(r.rn, r.n, p).label(f"p{p}") for p in _PERCENTS),
+            *(first(r.trn, r.tn, p).label(f"t{p}") for p in _PERCENTS),
+        ).group_by(r.g, r.m)
+        grouped: dict[str, dict[Any, tuple[Any, Any]]] = {name: {} for name, _, _ in measures}
+        total: dict[str, tuple[Any, Any]] = {}
         for row in conn.execute(stmt):
-            key = row.g if group is not None else None
-            out[key] = (row.p50, row.p90)
-        return out
+            name = measures[int(row.m)][0]
+            grouped[name][row.g] = (row.p50, row.p90)
+            # the total's value is the smallest over the groups meeting its rank
+            was = total.get(name, (None, None))
+            total[name] = (_least(was[0], row.t50), _least(was[1], row.t90))
+        return grouped, total
+
+    def _percentiles_pg(
+        self,
+        conn: Connection,
+        where: Sequence[sa.ColumnElement[bool]],
+        group: sa.ColumnElement[Any] | None,
+        measures: Sequence[tuple[str, sa.ColumnElement[Any], sa.ColumnElement[bool]]],
+    ) -> tuple[dict[str, dict[Any, tuple[Any, Any]]], dict[str, tuple[Any, Any]]]:
+        """PostgreSQL: ``percentile_disc ... FILTER (WHERE ...)`` over ``GROUPING SETS``."""
+        aggs = [
+            sa.func.percentile_disc(p / 100)
+            .within_group(value.asc())
+            .filter(sa.and_(condition, value.is_not(None)))
+            .label(f"{name}_{p}")
+            for name, value, condition in measures
+            for p in _PERCENTS
+        ]
+        if group is None:
+            stmt = sa.select(sa.literal(1).label("is_total"), sa.null().label("g"), *aggs)
+        else:
+            stmt = sa.select(
+                sa.func.grouping(group).label("is_total"), group.label("g"), *aggs
+            ).group_by(sa.func.grouping_sets(sa.tuple_(group), sa.tuple_()))
+        grouped: dict[str, dict[Any, tuple[Any, Any]]] = {name: {} for name, _, _ in measures}
+        total: dict[str, tuple[Any, Any]] = {}
+        for row in conn.execute(stmt.where(*where)):
+            for name, _, _ in measures:
+                pair = (getattr(row, f"{name}_50"), getattr(row, f"{name}_90"))
+                if pair == (None, None):
+                    continue
+                if row.is_total:
+                    total[name] = pair
+                else:
+                    grouped[name][row.g] = pair
+        return grouped, total
 
     def score_rows(self, tenant: str, query: ScoreQuery) -> tuple[list[ScoreRow], ScoreRow]:
         """The scorecard's figures per group and in total, aggregated in the database.
@@ -175,13 +214,8 @@ class SqlMetrics(SqlStoreBase):
             for row in counted.values():
                 for name in _COUNTS:
                     totals[name] += int(getattr(row, name))
-            grouped = {}
-            overall = {}
-            for name, value, condition in measures:
-                overall[name] = self._percentiles(conn, where, None, value, condition)
-                if group is not None:
-                    grouped[name] = self._percentiles(conn, where, group, value, condition)
-            total = _row(None, totals, {k: v.get(None) for k, v in overall.items()})
+            grouped, overall = self._percentiles(conn, where, group, measures)
+            total = _row(None, totals, overall)
             if group is None:
                 return [], total
             rows = [
@@ -258,7 +292,9 @@ class SqlMetrics(SqlStoreBase):
         return self._run("quote_record", read, write=False)
 
 
-def _row(group: str | None, n: dict[str, int], pcts: dict[str, tuple[Any, Any] | None]) -> ScoreRow:
+def _row(
+    group: str | None, n: Mapping[str, int], pcts: Mapping[str, tuple[Any, Any] | None]
+) -> ScoreRow:
     """A :class:`ScoreRow` of counted figures and ``(p50, p90)`` per duration measure."""
 
     def pct(name: str, i: int) -> _dt.timedelta | None:
@@ -293,3 +329,10 @@ def _row(group: str | None, n: dict[str, int], pcts: dict[str, tuple[Any, Any] |
         breach_p50=pct("breach", 0),
         breach_p90=pct("breach", 1),
     )
+
+
+def _least(a: Any, b: Any) -> Any:
+    """The smaller of two values, ``None`` standing for none."""
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
