@@ -72,6 +72,7 @@ def explain(
 @click.option("--timeline", "timeline_rows", default=25, show_default=True, type=int)
 def demo(days: int, seed: int, db_path: Path, timeline_rows: int) -> None:
     """Simulate a small shop's promises for DAYS days on an embedded SQLite file."""
+    from keepword._demo_measuring import show as show_measuring
     from keepword.demo import SHOP_CALENDAR, SHOP_POLICIES, simulate, summarize
     from keepword.stores.sql import SqlStore
     from keepword.tracker import Tracker
@@ -138,6 +139,13 @@ def demo(days: int, seed: int, db_path: Path, timeline_rows: int) -> None:
         fired.add_row(step, recipient, action, str(n), str(late))
     console.print(fired)
     console.print(f"{result.delivered} notices delivered and acknowledged.")
+    show_measuring(
+        console,
+        f"sqlite:///{db_path}",
+        result.commitments,
+        calendar=SHOP_CALENDAR,
+        tenant="demo-shop",
+    )
 
 
 @main.group()
