@@ -134,8 +134,10 @@ def test_capabilities_are_declared_per_database(store: SqlStore) -> None:
 def test_the_tables_are_exposed_as_metadata(store: SqlStore) -> None:
     names = sorted(t.name for t in store.metadata.sorted_tables)
     p = store.table_prefix
-    assert names == sorted([f"{p}commitments", f"{p}events", f"{p}notices", f"{p}schema_version"])
-    for name in ("commitments", "notices"):
+    assert names == sorted(
+        [f"{p}commitments", f"{p}events", f"{p}notices", f"{p}schema_version", f"{p}touchpoints"]
+    )
+    for name in ("commitments", "notices", "touchpoints"):
         table = store.metadata.tables[f"{p}{name}"]
         assert [c.name for c in table.primary_key] == ["tenant", "id"]
         for index in table.indexes:

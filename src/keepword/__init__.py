@@ -46,6 +46,7 @@ from keepword.scorecard import BreachReport, Scorecard, ScoreRow, ServiceLevel, 
 from keepword.services.quoting import Quote, QuoteAccuracy
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
 from keepword.touchpoint import Touchpoint
 from keepword.tracker import Tracker
 
@@ -59,6 +60,7 @@ __all__ = [
     "Commitment",
     "CommitmentRepository",
     "ConflictError",
+    "CustomerStatus",
     "EscalationPolicy",
     "Event",
     "FrozenClock",
@@ -74,6 +76,7 @@ __all__ = [
     "Notice",
     "Outbox",
     "PolicySet",
+    "PromiseStatus",
     "Query",
     "Quote",
     "QuoteAccuracy",
@@ -94,6 +97,7 @@ __all__ = [
     "Tracker",
     "Within",
     "__version__",
+    "add_locale_dir",
     "after_due",
     "at_due",
     "before_due",

@@ -32,7 +32,7 @@ from typing import Any
 from keepword import explain as _explain
 from keepword import transitions as _t
 from keepword._instant import to_utc
-from keepword._validate import check_positive
+from keepword._validate import check_identifier, check_positive
 from keepword.calendar import BusinessCalendar, Within
 from keepword.clock import Clock
 from keepword.commitment import Commitment
@@ -41,12 +41,22 @@ from keepword.escalation import EscalationPolicy, PolicySet
 from keepword.notice import Notice
 from keepword.ports import CommitmentRepository
 from keepword.scorecard import BreachReport, Scorecard, ServiceLevel, ServiceThresholds
-from keepword.services import delivering, finding, keeping, measuring, promising, quoting, ticking
+from keepword.services import (
+    delivering,
+    finding,
+    keeping,
+    measuring,
+    promising,
+    quoting,
+    telling,
+    ticking,
+)
 from keepword.services._context import CommitmentOrId, Context
 from keepword.services.delivering import DispatchReport
 from keepword.services.keeping import MAX_RETRIES
 from keepword.services.promising import PromiseRequest
 from keepword.services.ticking import TickReport
+from keepword.telling import CustomerStatus
 
 __all__ = ["MAX_RETRIES", "DispatchReport", "TickReport", "Tracker"]
 
@@ -71,6 +81,10 @@ class Tracker:
         tier_for: optionally, ``customer -> tier | None`` for policy matching.
         late_after: how late a step may fire before its notice is flagged late.
         lease: how long a tick's or a deliverer's claim holds.
+        locale_for: optionally, ``customer -> language tag | None`` (``"sv"``,
+            ``"zh_CN"``), the language customer-facing texts use for them
+            (``None`` means the language of the customer's calendar's
+            country, else English).
 
     Every method that takes a commitment accepts the :class:`Commitment`
     itself or its id.
@@ -97,6 +111,7 @@ class Tracker:
         tier_for: Callable[[str], str | None] | None = None,
         late_after: _dt.timedelta = _dt.timedelta(minutes=5),
         lease: _dt.timedelta = _dt.timedelta(seconds=60),
+        locale_for: Callable[[str], str | None] | None = None,
     ):
         self._ctx = Context(
             store=store,
@@ -108,6 +123,7 @@ class Tracker:
             tier_for=tier_for,
             late_after=late_after,
             lease=lease,
+            locale_for=locale_for,
         )
 
     def __repr__(self) -> str:
@@ -320,17 +336,63 @@ class Tracker:
         """
         return finding.overdue(self._ctx, filters)
 
-    def explain(self, commitment: CommitmentOrId) -> str:
-        """Say in plain words why a commitment is due when it is.
+    def explain(
+        self,
+        commitment: CommitmentOrId,
+        *,
+        audience: _explain.Audience = "staff",
+        locale: str | None = None,
+    ) -> str:
+        """Say in plain words why a commitment is due when it is, or what its customer can expect.
 
-        The calendar's explanation of the deadline spec from when it was set
-        (the promise or the last renegotiation), then how pauses moved it,
-        then how it ended.
+        Staff (the default) read, in English, the calendar's explanation of the
+        deadline spec from when it was set (the promise or the last
+        renegotiation), the pauses that moved it, how it ended, and the
+        escalation policy's next step.
+        The customer reads one sentence in their language and time zone, with
+        "today", "tomorrow" and "by Friday" judged from the tracker's clock and
+        no internal words: "You'll hear from us by Friday 27 November, 17:00."
+
+        Args:
+            commitment: the commitment or its id.
+            audience: ``"staff"`` or ``"customer"``.
+            locale: the customer's language (``"en"``, ``"sv"``, ``"zh"``, ...);
+                by default ``locale_for``'s choice, else the language of the
+                calendar's country, else English.
 
         Raises:
+            InvalidArgumentError: an unknown audience or a malformed locale.
             NotFoundError: given an id that is not in this tenant.
         """
-        return _explain.explain(self.get(commitment))
+        return telling.explain(self._ctx, commitment, audience, locale)
+
+    def locale_for(self, customer: str) -> str:
+        """The language customer-facing texts for ``customer`` are in (see ``locale_for=``)."""
+        return self._ctx.locale_of(check_identifier(customer, "customer"))
+
+    def status_for(
+        self,
+        customer: str,
+        *,
+        locale: str | None = None,
+        kept_within: _dt.timedelta = _dt.timedelta(days=30),
+    ) -> CustomerStatus:
+        """A customer's promises as data for a host's status page or e-mail.
+
+        Each open promise with its customer-facing sentence (replies owed on
+        the customer's messages apart), paused ones saying why, and those kept
+        within ``kept_within``; no internal fields, and only this tenant's
+        promises to this customer.  ``to_dict()`` gives JSON.
+
+        Args:
+            customer: the customer's id.
+            locale: the language of the sentences (default as for :meth:`explain`).
+            kept_within: how far back kept promises are shown.
+
+        Raises:
+            InvalidArgumentError: a malformed customer, locale or ``kept_within``.
+        """
+        return telling.status_for(self._ctx, customer, locale, kept_within)
 
     # ------------------------------------------------------------------ changing
 

@@ -110,6 +110,9 @@ class Context:
         tier_for: ``customer -> tier | None``, or ``None``.
         late_after: how late a step may fire before it is flagged late.
         lease: how long a claim (of due work or of notices) holds.
+        locale_for: ``customer -> language tag | None`` (``"sv"``, ``"zh_CN"``),
+            the language a customer is told in (``None``: the language of
+            the customer's calendar's country, else English), or ``None``.
 
     Raises:
         InvalidArgumentError: naming the field that is wrong.
@@ -128,6 +131,9 @@ class Context:
     )
     late_after: _dt.timedelta = attrs.field(default=_dt.timedelta(minutes=5), converter=_late_after)
     lease: _dt.timedelta = attrs.field(default=_dt.timedelta(seconds=60), converter=_lease)
+    locale_for: Callable[[str], str | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
     _worker: _WorkerId = attrs.field(factory=_WorkerId, init=False, eq=False, repr=False)
 
     def now(self) -> _dt.datetime:
@@ -193,3 +199,20 @@ class Context:
         """Raise :class:`NotFoundError` if ``commitment`` is another tenant's."""
         if commitment.tenant != self.tenant:
             raise NotFoundError("commitment", commitment.id, argument="commitment")
+
+    def locale_of(self, customer: str) -> str:
+        """The language ``customer`` is told in: ``locale_for``'s choice, else their calendar's.
+
+        The calendar's country gives the default (``SE`` -> ``sv``); either
+        resolves to the most specific language with a catalog, else English.
+
+        Raises:
+            InvalidArgumentError: ``locale_for`` returned something other than
+                a language tag or ``None``.
+        """
+        from keepword import _locales
+
+        chosen = None if self.locale_for is None else self.locale_for(customer)
+        if chosen is None:
+            return _locales.resolve(_locales.default_locale(self.calendar_of(customer).country))
+        return _locales.resolve(_locales.check_locale(chosen, "locale_for"))

@@ -4,13 +4,15 @@ Public API.  Importing its contents needs pytest and hypothesis
 (``pip install "keepword[testing]"``).
 
 - :class:`StoreContract` (all ports), :class:`CommitmentRepositoryContract`,
-  :class:`TickQueueContract`, :class:`OutboxContract`: pytest classes to
-  subclass with a ``store`` fixture (:mod:`keepword.testing.contract`).
+  :class:`TickQueueContract`, :class:`OutboxContract`,
+  :class:`TouchpointLogContract`: pytest classes to subclass with a
+  ``store`` fixture (:mod:`keepword.testing.contract`).
 - :func:`fire_one`: fire one claimed commitment through ``fire_many``.
 - :data:`HOSTILE_STRINGS`: strings that break careless storage.
 - :func:`make_commitment`, :func:`next_state`, :func:`with_status`,
   :func:`assert_same_commitment`, :func:`notice_content`, :data:`T0`,
-  :data:`LADDER`: building blocks for store tests.
+  :data:`LADDER`, :func:`make_touchpoint`, :func:`assert_same_touchpoint`:
+  building blocks for store tests.
 - :mod:`keepword.testing.stateful` (the state machine) and
   :mod:`keepword.testing.strategies` (Hypothesis strategies).
 
@@ -34,8 +36,11 @@ if TYPE_CHECKING:
         OutboxContract,
         StoreContract,
         TickQueueContract,
+        TouchpointLogContract,
         assert_same_commitment,
+        assert_same_touchpoint,
         make_commitment,
+        make_touchpoint,
         next_state,
         notice_content,
         with_status,
@@ -49,9 +54,12 @@ __all__ = [
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
+    "TouchpointLogContract",
     "assert_same_commitment",
+    "assert_same_touchpoint",
     "fire_one",
     "make_commitment",
+    "make_touchpoint",
     "next_state",
     "notice_content",
     "with_status",

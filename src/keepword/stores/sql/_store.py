@@ -9,6 +9,7 @@ per port over a shared base:
 - :mod:`._commitments`: :class:`~keepword.ports.CommitmentRepository`;
 - :mod:`._tick_queue`: :class:`~keepword.ports.TickQueue`;
 - :mod:`._outbox`: :class:`~keepword.ports.Outbox`;
+- :mod:`._touchpoints`: :class:`~keepword.ports.TouchpointLog`;
 - :mod:`._metrics`: :class:`~keepword.ports.Metrics`.
 
 Deadlines and due steps are compared with the ``now`` the caller passes in;
@@ -24,14 +25,15 @@ from keepword.stores.sql._commitments import SqlCommitments
 from keepword.stores.sql._metrics import SqlMetrics
 from keepword.stores.sql._outbox import SqlOutbox
 from keepword.stores.sql._tick_queue import SqlTickQueue
+from keepword.stores.sql._touchpoints import SqlTouchpoints
 
 if TYPE_CHECKING:
-    from keepword.ports import CommitmentRepository, Outbox, TickQueue
+    from keepword.ports import Store
 
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlMetrics):
+class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints, SqlMetrics):
     """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
 
     Implements :class:`keepword.ports.Store` (every port); each method's
@@ -68,15 +70,13 @@ class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlMetrics):
     >>> store.count("shop-7", keepword.ports.Query())
     0
     >>> sorted(store.ports)
-    ['commitments', 'metrics', 'outbox', 'tick_queue']
+    ['commitments', 'metrics', 'outbox', 'tick_queue', 'touchpoints']
     >>> store.close()
     """
 
-    ports: frozenset[str] = PORTS - {"touchpoints"}
-    """The ports this store implements: :data:`keepword.ports.PORTS` but ``"touchpoints"``."""
+    ports: frozenset[str] = PORTS
+    """The ports this store implements: every one in :data:`keepword.ports.PORTS`."""
 
 
 if TYPE_CHECKING:
-    _check: CommitmentRepository = SqlStore("sqlite://")
-    _check_tick: TickQueue = SqlStore("sqlite://")
-    _check_outbox: Outbox = SqlStore("sqlite://")
+    _check: Store = SqlStore("sqlite://")

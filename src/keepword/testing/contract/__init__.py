@@ -6,6 +6,9 @@
   ``fire_many``, ``release``, ``next_action_at``.
 - :class:`OutboxContract` (port ``"outbox"``): ``pending_notices``,
   ``claim_notices``, ``ack_notices``, ``release_notices``.
+- :class:`TouchpointLogContract` (port ``"touchpoints"``): ``add_touchpoint``
+  (idempotent on the ref), ``touchpoint_by_ref``, ``touchpoints``,
+  ``thanks_by_customer``, ``extra_mile_candidate``, ``silent_customers``.
 - :class:`MetricsContract` (port ``"metrics"``): each store's scorecard
   equals ``MemoryStore``'s on random histories.
 - :class:`StoreContract`: all of them.
@@ -73,6 +76,11 @@ from keepword.testing.contract.metrics import MetricsContract
 from keepword.testing.contract.outbox import OutboxContract
 from keepword.testing.contract.repository import CommitmentRepositoryContract
 from keepword.testing.contract.tick_queue import TickQueueContract
+from keepword.testing.contract.touchpoints import (
+    TouchpointLogContract,
+    assert_same_touchpoint,
+    make_touchpoint,
+)
 
 __all__ = [
     "CONTRACT_PROFILE",
@@ -84,8 +92,11 @@ __all__ = [
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
+    "TouchpointLogContract",
     "assert_same_commitment",
+    "assert_same_touchpoint",
     "make_commitment",
+    "make_touchpoint",
     "next_state",
     "notice_content",
     "with_status",
@@ -93,7 +104,11 @@ __all__ = [
 
 
 class StoreContract(
-    CommitmentRepositoryContract, TickQueueContract, OutboxContract, MetricsContract
+    CommitmentRepositoryContract,
+    TickQueueContract,
+    OutboxContract,
+    TouchpointLogContract,
+    MetricsContract,
 ):
     """Every behaviour :mod:`keepword.ports` promises, as pytest tests: every port's contract.
 
