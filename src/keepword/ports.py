@@ -666,6 +666,25 @@ class Metrics(Protocol):
         """
         ...
 
+    def care_counts(
+        self, tenant: str, *, since: _dt.datetime | None, until: _dt.datetime | None
+    ) -> dict[str, Any]:
+        """The customer-care counts of the tenant's touchpoints with ``since <= at < until``.
+
+        Returns ``complaints_by_channel`` (``{channel: n}`` of ``"occasion"``
+        touchpoints with occasion ``"complaint"``), ``referrals`` (occasion
+        ``"referral"``), ``repeat_customers`` (customers with two or more
+        ``"sale"`` occasions), ``sale_customers`` (customers with a sale),
+        ``thanked_sale_customers`` (of those, the ones with a counted
+        ``"thank_you"``) and ``extra_mile`` (``"extra_mile"`` touchpoints),
+        each counted in the database.  A store without touchpoints returns
+        zeros.
+
+        Raises:
+            InvalidArgumentError: a bad ``tenant``, ``since`` or ``until``.
+        """
+        ...
+
     def quote_record(self, tenant: str, *, kind: str) -> tuple[int, int]:
         """``(closed, kept_on_time)`` among the tenant's quoted commitments of ``kind``.
 

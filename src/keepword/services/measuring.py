@@ -159,26 +159,28 @@ def care_measures(
       window who were thanked (a counted ``"thank_you"``) in it, or ``None``.
     - ``extra_mile``: extra-mile gestures.
     """
-    tenant = ctx.tenant
-    occasions = log.touchpoints(tenant, kind="occasion", since=since, until=until)
-    thanks = log.touchpoints(tenant, kind="thank_you", since=since, until=until)
-    extra_mile = log.touchpoints(tenant, kind="extra_mile", since=since, until=until)
-    complaints = [t for t in occasions if t.occasion == "complaint"]
-    sales: dict[str, int] = {}
-    for t in occasions:
-        if t.occasion == "sale":
-            sales[t.customer] = sales.get(t.customer, 0) + 1
-    thanked = {t.customer for t in thanks if t.counted}
+    counts = _metrics(ctx, "scorecard").care_counts(ctx.tenant, since=since, until=until)
+    by_channel: dict[str, int] = counts["complaints_by_channel"]
+    complaints = (
+        [
+            t
+            for t in log.touchpoints(ctx.tenant, kind="occasion", since=since, until=until)
+            if t.occasion == "complaint"
+        ]
+        if by_channel
+        else []
+    )
+    sale_customers = counts["sale_customers"]
     return {
-        "complaints_written": sum(1 for t in complaints if t.channel in WRITTEN_CHANNELS),
-        "complaints_spoken": sum(1 for t in complaints if t.channel not in WRITTEN_CHANNELS),
-        "referrals": sum(1 for t in occasions if t.occasion == "referral"),
-        "repeat_customers": sum(1 for n in sales.values() if n >= 2),
+        "complaints_written": sum(n for ch, n in by_channel.items() if ch in WRITTEN_CHANNELS),
+        "complaints_spoken": sum(n for ch, n in by_channel.items() if ch not in WRITTEN_CHANNELS),
+        "referrals": counts["referrals"],
+        "repeat_customers": counts["repeat_customers"],
         "rework": _rework(ctx, complaints),
         "thank_you_coverage": (
-            None if not sales else sum(1 for c in sales if c in thanked) / len(sales)
+            None if not sale_customers else counts["thanked_sale_customers"] / sale_customers
         ),
-        "extra_mile": len(extra_mile),
+        "extra_mile": counts["extra_mile"],
     }
 
 

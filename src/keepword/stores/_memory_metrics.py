@@ -13,11 +13,13 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from keepword._instant import to_utc
 from keepword._validate import check_identifier
 from keepword.commitment import Commitment, Status
 from keepword.errors import InvalidArgumentError
 from keepword.measures import Measures, ScoreQuery, measures_of, nearest_rank, rank_of
 from keepword.scorecard import ScoreRow
+from keepword.touchpoint import Touchpoint
 
 __all__ = ["MemoryMetrics", "score_row"]
 
@@ -121,6 +123,7 @@ class MemoryMetrics:
 
     _lock: threading.RLock
     _rows: dict[str, dict[str, Commitment]]
+    _touchpoints: dict[str, list[Touchpoint]]
 
     def _init_metrics(self) -> None:
         # id -> (version, measures): a commitment's measures change only with its version
@@ -198,3 +201,43 @@ class MemoryMetrics:
                 closed += 1
                 on_time += m.outcome == "on_time"
         return closed, on_time
+
+    def care_counts(
+        self, tenant: str, *, since: _dt.datetime | None, until: _dt.datetime | None
+    ) -> dict[str, Any]:
+        """The customer-care counts of a window of touchpoints.
+
+        See :meth:`keepword.ports.Metrics.care_counts`.
+        """
+        check_identifier(tenant, "tenant")
+        start = None if since is None else to_utc(since, "since")
+        end = None if until is None else to_utc(until, "until")
+        with self._lock:
+            touches = [
+                t
+                for t in getattr(self, "_touchpoints", {}).get(tenant, ())
+                if (start is None or t.at >= start) and (end is None or t.at < end)
+            ]
+        complaints: dict[str, int] = {}
+        sales: dict[str, int] = {}
+        referrals = extra_mile = 0
+        thanked: set[str] = set()
+        for t in touches:
+            if t.kind == "occasion" and t.occasion == "complaint":
+                complaints[t.channel] = complaints.get(t.channel, 0) + 1
+            elif t.kind == "occasion" and t.occasion == "referral":
+                referrals += 1
+            elif t.kind == "occasion" and t.occasion == "sale":
+                sales[t.customer] = sales.get(t.customer, 0) + 1
+            elif t.kind == "thank_you" and t.counted:
+                thanked.add(t.customer)
+            elif t.kind == "extra_mile":
+                extra_mile += 1
+        return {
+            "complaints_by_channel": complaints,
+            "referrals": referrals,
+            "repeat_customers": sum(1 for n in sales.values() if n >= 2),
+            "sale_customers": len(sales),
+            "thanked_sale_customers": sum(1 for c in sales if c in thanked),
+            "extra_mile": extra_mile,
+        }

@@ -18,21 +18,27 @@ loaded into Python.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from keepword._instant import to_utc
 from keepword._validate import check_identifier
 from keepword.measures import ScoreQuery, rank_of
 from keepword.scorecard import ScoreRow
 from keepword.stores._memory_metrics import _check_query, group_order
+from keepword.stores.sql import _schema
 from keepword.stores.sql._base import SqlStoreBase
 
-__all__ = ["SqlMetrics"]
+__all__ = ["SORT_MEMORY", "SqlMetrics"]
 
 _KEPT = ("on_time", "late", "after_breach")
+
+SORT_MEMORY = "64MB"
+"""PostgreSQL's ``work_mem`` for a scorecard's percentile query (its transaction only)."""
 _PERCENTS = (50, 90)
 _EXTRA = ("late_beyond_tolerance", "replies", "replies_over_target", "kept_early", "quoted")
 _COUNTS = (
@@ -114,6 +120,16 @@ class SqlMetrics(SqlStoreBase):
         """
         if self._engine.dialect.name == "postgresql":
             return self._percentiles_pg(conn, where, group, measures)
+        return self._percentiles_windows(conn, where, group, measures)
+
+    def _percentiles_windows(
+        self,
+        conn: Connection,
+        where: Sequence[sa.ColumnElement[bool]],
+        group: sa.ColumnElement[Any] | None,
+        measures: Sequence[tuple[str, sa.ColumnElement[Any], sa.ColumnElement[bool]]],
+    ) -> tuple[dict[str, dict[Any, tuple[Any, Any]]], dict[str, tuple[Any, Any]]]:
+        """SQLite, MariaDB/MySQL: window functions over a ``UNION ALL`` of the measures."""
         parts = [
             sa.select(
                 (sa.null() if group is None else group).label("g"),
@@ -160,7 +176,12 @@ class SqlMetrics(SqlStoreBase):
         group: sa.ColumnElement[Any] | None,
         measures: Sequence[tuple[str, sa.ColumnElement[Any], sa.ColumnElement[bool]]],
     ) -> tuple[dict[str, dict[Any, tuple[Any, Any]]], dict[str, tuple[Any, Any]]]:
-        """PostgreSQL: ``percentile_disc ... FILTER (WHERE ...)`` over ``GROUPING SETS``."""
+        """PostgreSQL: ``percentile_disc ... FILTER (WHERE ...)`` over ``GROUPING SETS``.
+
+        The sorts get ``work_mem`` of :data:`SORT_MEMORY` for this transaction
+        only (``SET LOCAL``), so a large scorecard sorts in memory, not on disk.
+        """
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
         aggs = [
             sa.func.percentile_disc(p / 100)
             .within_group(value.asc())
@@ -270,6 +291,75 @@ class SqlMetrics(SqlStoreBase):
             return kept, broken, int(value)
 
         return self._run("turnaround_quantile", read, write=False)
+
+    @functools.cached_property
+    def _touch_table(self) -> sa.Table:
+        """The ``{prefix}touchpoints`` table."""
+        name = _schema.table_names(self._prefix)[4]
+        schema = self._schema_name
+        return self._metadata.tables[f"{schema}.{name}" if schema else name]
+
+    def care_counts(
+        self, tenant: str, *, since: _dt.datetime | None, until: _dt.datetime | None
+    ) -> dict[str, Any]:
+        """The customer-care counts of a window of touchpoints, each a ``GROUP BY`` or a count.
+
+        See :meth:`keepword.ports.Metrics.care_counts`.
+        """
+        check_identifier(tenant, "tenant")
+        t = self._touch_table
+        where = [t.c.tenant == tenant]
+        if since is not None:
+            where.append(t.c.at >= to_utc(since, "since"))
+        if until is not None:
+            where.append(t.c.at < to_utc(until, "until"))
+        occasion = t.c.kind == "occasion"
+        sale = sa.and_(occasion, t.c.occasion == "sale")
+        thanks = (
+            sa.select(t.c.customer)
+            .where(*where, t.c.kind == "thank_you", t.c.counted == sa.true())
+            .distinct()
+            .subquery("thanked")
+        )
+        sales = (
+            sa.select(t.c.customer, sa.func.count().label("n"))
+            .where(*where, sale)
+            .group_by(t.c.customer)
+            .subquery("sales")
+        )
+
+        def read(conn: Connection) -> dict[str, Any]:
+            complaints = {
+                row.channel: int(row.n)
+                for row in conn.execute(
+                    sa.select(t.c.channel, sa.func.count().label("n"))
+                    .where(*where, occasion, t.c.occasion == "complaint")
+                    .group_by(t.c.channel)
+                )
+            }
+            row = conn.execute(
+                sa.select(
+                    _count_if(sa.and_(occasion, t.c.occasion == "referral")).label("referrals"),
+                    _count_if(t.c.kind == "extra_mile").label("extra_mile"),
+                ).where(*where)
+            ).one()
+            per_sale = conn.execute(
+                sa.select(
+                    sa.func.count().label("customers"),
+                    _count_if(sales.c.n >= 2).label("repeat"),
+                    _count_if(thanks.c.customer.is_not(None)).label("thanked"),
+                ).select_from(sales.outerjoin(thanks, thanks.c.customer == sales.c.customer))
+            ).one()
+            return {
+                "complaints_by_channel": complaints,
+                "referrals": int(row.referrals),
+                "repeat_customers": int(per_sale.repeat),
+                "sale_customers": int(per_sale.customers),
+                "thanked_sale_customers": int(per_sale.thanked),
+                "extra_mile": int(row.extra_mile),
+            }
+
+        return self._run("care_counts", read, write=False)
 
     def quote_record(self, tenant: str, *, kind: str) -> tuple[int, int]:
         """Closed and kept-on-time quoted commitments of ``kind``.

@@ -38,7 +38,9 @@ from keepword.testing.contract._support import (
     _tenant,
     _us_calendar,
     for_port,
+    requires,
 )
+from keepword.touchpoint import Touchpoint
 from keepword.transitions import (
     Change,
     cancel,
@@ -247,6 +249,53 @@ class MetricsContract(PortContract):
             assert store.quote_record(tenant, kind=kind) == reference.quote_record(
                 tenant, kind=kind
             )
+
+    @requires("touchpoints")
+    @settings(_settings, max_examples=_EXAMPLES)
+    @given(
+        touches=st.lists(
+            st.tuples(
+                st.sampled_from(["occasion", "thank_you", "extra_mile", "reply"]),
+                st.sampled_from([None, "sale", "complaint", "referral"]),
+                st.sampled_from(["c1", "c2", "c3"]),
+                st.sampled_from(["email", "phone"]),
+                st.integers(0, 10 * 24 * 60),
+                st.booleans(),
+            ),
+            max_size=15,
+        ),
+        window=st.one_of(
+            st.none(), st.tuples(st.integers(0, 10 * 24 * 60), st.integers(0, 10 * 24 * 60))
+        ),
+    )
+    def test_care_counts_equal_the_reference(
+        self,
+        store: Store,
+        touches: list[tuple[str, str | None, str, str, int, bool]],
+        window: tuple[int, int] | None,
+    ) -> None:
+        """``care_counts`` equals ``MemoryStore``'s on random touchpoints (needs "touchpoints")."""
+        tenant = _tenant()
+        reference = MemoryStore()
+        for kind, occasion, customer, channel, minutes, counted in touches:
+            t = Touchpoint(
+                id=new_id(T0),
+                tenant=tenant,
+                customer=customer,
+                channel=channel,
+                kind=kind,
+                at=T0 + _dt.timedelta(minutes=minutes),
+                occasion=occasion if kind == "occasion" else None,
+                counted=counted,
+            )
+            store.add_touchpoint(t)
+            reference.add_touchpoint(t)
+        since = until = None
+        if window is not None:
+            lo, hi = sorted(window)
+            since, until = T0 + _dt.timedelta(minutes=lo), T0 + _dt.timedelta(minutes=hi)
+        got = store.care_counts(tenant, since=since, until=until)
+        assert got == reference.care_counts(tenant, since=since, until=until)
 
     def test_tenants_are_apart(self, store: Store) -> None:
         """One tenant's commitments never count in another's scorecard."""
