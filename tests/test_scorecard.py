@@ -228,3 +228,23 @@ def test_care_measures_come_from_the_touchpoint_log() -> None:
     assert extra["repeat_customers"] == 1
     assert extra["rework"] == 1  # the complaint came 3 h after a keep
     assert extra["thank_you_coverage"] == 1.0
+
+
+def test_fairness_findings_come_from_an_audit_callable_without_arguments() -> None:
+    from keepword.services.measuring import fairness_findings
+
+    assert fairness_findings(None) is None
+    assert fairness_findings(lambda: ["late for acct-1", "skipped acct-2"]) == 2
+    assert fairness_findings(lambda since: ["x"]) is None  # needs an argument: not called
+
+    class Report:
+        findings = ("one",)
+
+    assert fairness_findings(lambda: Report()) == 1
+
+    class Audited(kw.Tracker):
+        def fairness_audit(self) -> list[str]:
+            return ["queue jumped"]
+
+    tracker = Audited(kw.MemoryStore(), calendar=CAL, tenant="shop", clock=kw.FrozenClock(MON_9))
+    assert tracker.scorecard().total.extra["fairness_findings"] == 1

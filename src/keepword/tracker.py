@@ -680,19 +680,14 @@ class Tracker:
         (``by_due=True``: by when it fell due); ``since`` inclusive,
         ``until`` exclusive.  The on-time rate is kept on time / (kept +
         broken).  Aggregated in the store (the ``"metrics"`` port).  When the
-        tracker has a ``fairness_audit`` method, the number of findings it
-        returns is ``total.extra["fairness_findings"]``.
+        tracker has a ``fairness_audit()`` method callable without arguments,
+        the number of findings it returns is ``total.extra["fairness_findings"]``.
         See :func:`keepword.services.measuring.scorecard`.
 
         Raises:
             InvalidArgumentError: a bad ``by``, ``since``, ``until`` or ``by_due``.
             MissingPortError: the store has no ``"metrics"`` port.
         """
-        findings = None
-        audit = getattr(self, "fairness_audit", None)
-        if callable(audit):
-            found = audit()
-            findings = len(found) if hasattr(found, "__len__") else None
         return measuring.scorecard(
             self._ctx,
             since=since,
@@ -700,7 +695,7 @@ class Tracker:
             by=by,
             by_due=by_due,
             thresholds=thresholds,
-            fairness_findings=findings,
+            fairness_findings=measuring.fairness_findings(getattr(self, "fairness_audit", None)),
         )
 
     def breach_report(self, commitment: CommitmentOrId) -> BreachReport:

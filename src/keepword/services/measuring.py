@@ -10,7 +10,8 @@ it, and are left out of the scorecard when it has not.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable
+import inspect
+from collections.abc import Iterable, Sized
 from typing import Any, cast
 
 import attrs
@@ -37,6 +38,8 @@ __all__ = [
     "REWORK_BUSINESS_DAYS",
     "WRITTEN_CHANNELS",
     "breach_report",
+    "care_measures",
+    "fairness_findings",
     "scorecard",
     "service_level",
 ]
@@ -46,6 +49,28 @@ WRITTEN_CHANNELS = frozenset({"email", "letter", "chat", "web", "form", "sms", "
 
 REWORK_BUSINESS_DAYS = 5
 """A complaint within this many business days after a keep (same customer) is rework."""
+
+
+def fairness_findings(audit: Any) -> int | None:
+    """How many findings ``audit()`` reports, or ``None`` without a usable audit.
+
+    ``audit`` is the tracker's ``fairness_audit`` method when it has one: it
+    is called only if it takes no required argument, and its result counts
+    when it is sized (a list of findings) or has sized ``findings``.
+    """
+    if not callable(audit):
+        return None
+    try:
+        parameters = inspect.signature(audit).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(
+        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
+    ):
+        return None
+    found = audit()
+    found = getattr(found, "findings", found)
+    return len(found) if isinstance(found, Sized) else None
 
 
 def _metrics(ctx: Context, action: str) -> Metrics:
