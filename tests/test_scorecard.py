@@ -6,10 +6,14 @@ import datetime as dt
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import keepword as kw
 from keepword.errors import InvalidArgumentError, MissingPortError
-from keepword.scorecard import ServiceLevel, ServiceThresholds
+from keepword.measures import ScoreQuery
+from keepword.scorecard import GROUPINGS, ServiceLevel, ServiceThresholds
+from keepword.testing.contract.metrics import apply_plan, histories, store_history
 from keepword.touchpoint import Touchpoint
 
 UTC = dt.UTC
@@ -248,3 +252,50 @@ def test_fairness_findings_come_from_an_audit_callable_without_arguments() -> No
 
     tracker = Audited(kw.MemoryStore(), calendar=CAL, tenant="shop", clock=kw.FrozenClock(MON_9))
     assert tracker.scorecard().total.extra["fairness_findings"] == 1
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    plans=histories(),
+    by=st.sampled_from(GROUPINGS),
+    now_minutes=st.integers(0, 20 * 24 * 60),
+)
+def test_the_figures_add_up(plans: list, by: str, now_minutes: int) -> None:
+    store = kw.MemoryStore()
+    store_history(store, [apply_plan("t", plan) for plan in plans])
+    q = ScoreQuery(by=by, now=MON_9 + dt.timedelta(minutes=now_minutes))
+    rows, total = store.score_rows("t", q)
+    closed = total.kept + total.broken + total.cancelled + total.waived
+    assert total.made == closed + total.open == len(plans)
+    assert total.overdue <= total.open
+    assert total.kept_not_as_promised <= total.kept
+    for name in (
+        "made",
+        "due",
+        "kept_on_time",
+        "kept_late",
+        "kept_after_breach",
+        "broken",
+        "cancelled",
+        "waived",
+        "open",
+        "overdue",
+        "renegotiations",
+        "escalations",
+    ):
+        assert sum(getattr(r, name) for r in rows) == getattr(total, name), name
+    for row in (*rows, total):
+        if row.on_time_rate is not None:
+            assert 0 <= row.on_time_rate <= 1
+            assert row.on_time_rate == row.kept_on_time / (row.kept + row.broken)
+        for low, high in (
+            (row.lateness_p50, row.lateness_p90),
+            (row.breach_p50, row.breach_p90),
+            (row.first_response_p50, row.first_response_p90),
+        ):
+            assert (low is None) == (high is None)
+            if low is not None and high is not None:
+                assert dt.timedelta(0) <= low <= high
