@@ -168,7 +168,7 @@ def test_service_levels_climb_rule_by_rule() -> None:
     _touch(store, "occasion", MON_9 - 10 * 24 * HOUR, 3, occasion="sale")
     level, rule = tracker.service_level("k")
     assert level is ServiceLevel.MET
-    assert "1 sales without a follow-up" in rule
+    assert "1 sale without a follow-up" in rule
     strict = attrs.evolve(ServiceThresholds(), reply_target=dt.timedelta(minutes=30))
     assert "slower than the target" in tracker.service_level("k", thresholds=strict)[1]
 

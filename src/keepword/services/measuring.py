@@ -278,14 +278,20 @@ def _level_of(
     met = f"met: all {row.kept} kept, none broken or late" if row.kept else "met: nothing broken"
     slow = row.extra.get("replies_over_target", 0)
     if slow:
-        return ServiceLevel.MET, f"{met}; not exceeded: {slow} replies slower than the target"
+        return (
+            ServiceLevel.MET,
+            f"{met}; not exceeded: {_n(slow, 'reply', 'replies')} slower than the target",
+        )
     log = _touchpoints(ctx)
     if log is None:
         return ServiceLevel.MET, f"{met}; not exceeded: no touchpoint log to see follow-ups"
     touches = log.touchpoints(ctx.tenant, customer=customer, since=since, until=until)
     missing = _sales_without_follow_up(touches, until or ctx.now(), t.follow_up_within)
     if missing:
-        return ServiceLevel.MET, f"{met}; not exceeded: {missing} sales without a follow-up"
+        return (
+            ServiceLevel.MET,
+            f"{met}; not exceeded: {_n(missing, 'sale', 'sales')} without a follow-up",
+        )
     exceeded = "exceeded: replies within target, every sale followed up"
     early = row.extra.get("kept_early", 0)
     if row.kept == 0 or early <= t.early_share * row.kept:
@@ -303,6 +309,11 @@ def _level_of(
     if not any(x.kind == "extra_mile" for x in touches):
         return ServiceLevel.DELIGHTED, f"{delighted}; not amazed: no extra-mile gesture"
     return ServiceLevel.AMAZED, f"amazed: {delighted} and an extra-mile gesture"
+
+
+def _n(count: int, one: str, many: str) -> str:
+    """``count`` with its noun: ``"1 reply"``, ``"2 replies"``."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _overdue_beyond(
