@@ -451,7 +451,10 @@ def test_renegotiating_after_the_deadline_records_the_breach_which_stays() -> No
     assert moved.breached_at == c.due_at
     assert moved.spec is None
     kept, _ = kt.keep(moved, now=now + dt.timedelta(days=1))
-    assert kept.on_time
+    # kept by the new deadline, but after the breach: never laundered into "on time"
+    assert not kept.on_time
+    assert kept.kept_after_breach
+    assert kept.history[-1].data["after_breach"] is True
     assert kept.breached_at == c.due_at
     check_consistent(kept)
 

@@ -37,6 +37,7 @@ from keepword.notice import Notice
 from keepword.playbook import DEFAULT_PLAYBOOK, CareRule, Playbook
 from keepword.ports import (
     CommitmentRepository,
+    Metrics,
     Outbox,
     Query,
     Store,
@@ -44,7 +45,8 @@ from keepword.ports import (
     TouchpointLog,
     Waitlist,
 )
-from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
+from keepword.scorecard import BreachReport, Scorecard, ScoreRow, ServiceLevel, ServiceThresholds
+from keepword.services.quoting import Quote, QuoteAccuracy
 from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
@@ -56,6 +58,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DEFAULT_PLAYBOOK",
+    "BreachReport",
     "BusinessCalendar",
     "CalendarError",
     "CareRule",
@@ -74,6 +77,7 @@ __all__ = [
     "KeepwordError",
     "Match",
     "MemoryStore",
+    "Metrics",
     "MissingPortError",
     "NaiveDatetimeError",
     "NotFoundError",
@@ -83,10 +87,13 @@ __all__ = [
     "PolicySet",
     "PromiseStatus",
     "Query",
+    "Quote",
+    "QuoteAccuracy",
     "SchemaError",
     "ScoreRow",
     "Scorecard",
     "ServiceLevel",
+    "ServiceThresholds",
     "SqlStore",
     "Status",
     "Step",

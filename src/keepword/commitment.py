@@ -345,10 +345,27 @@ class Commitment:
 
     @property
     def on_time(self) -> bool:
-        """True if it was kept, at or before its deadline."""
-        return (
-            self.status is Status.KEPT and self.kept_at is not None and self.kept_at <= self.due_at
-        )
+        """True if it was kept by its deadline, and no earlier deadline was missed first.
+
+        A deadline renegotiated after the one in force had passed never makes
+        a keep on time: see :attr:`kept_after_breach`.
+        """
+        kept_at = self.kept_at
+        if self.status is not Status.KEPT or kept_at is None or kept_at > self.due_at:
+            return False
+        return self.breached_at is None or kept_at <= self.breached_at
+
+    @property
+    def kept_after_breach(self) -> bool:
+        """True if it was kept by a deadline agreed (or moved) after an earlier one was missed.
+
+        Its ``lateness`` is then measured from the deadline it broke
+        (``breached_at``), not from the later one.
+        """
+        kept_at = self.kept_at
+        if self.status is not Status.KEPT or kept_at is None or kept_at > self.due_at:
+            return False
+        return self.breached_at is not None and kept_at > self.breached_at
 
     @property
     def is_final(self) -> bool:

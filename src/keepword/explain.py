@@ -187,6 +187,11 @@ def _ending(c: Commitment, zone: _dt.tzinfo) -> str | None:
     if c.status is Status.KEPT:
         if c.on_time:
             return "kept on time"
+        if c.kept_after_breach:
+            return (
+                f"kept after breach: {format_duration(c.lateness)} of business time "
+                "past the deadline it missed"
+            )
         return f"kept {format_duration(c.lateness)} of business time late"
     if c.status is Status.BROKEN:
         return "broken"

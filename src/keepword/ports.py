@@ -12,6 +12,8 @@ docstring is its contract, and ``keepword.testing`` checks it:
   append-only, and the few questions customer care asks of them.
 - :class:`Waitlist` (``"waitlists"``): first come, first served allocation
   of scarce resources, and the questions the fairness audit asks.
+- :class:`Metrics` (``"metrics"``): the scorecard's aggregates, computed in
+  the store.
 
 :class:`Store` is a store that has them all; ``Tracker(store, ...)`` takes any
 store with at least the commitment repository, and a call that needs a port
@@ -54,7 +56,9 @@ from keepword._validate import optional_identifier as _optional_identifier
 from keepword.commitment import Commitment, Status
 from keepword.errors import ConflictError, InvalidArgumentError, MissingPortError, NotFoundError
 from keepword.fairness import OutOfTurn, PauseRecord, Renegotiations, WaiverRecord
+from keepword.measures import ScoreQuery
 from keepword.notice import Notice
+from keepword.scorecard import ScoreRow
 from keepword.touchpoint import Touchpoint
 
 __all__ = [
@@ -62,6 +66,7 @@ __all__ = [
     "PORTS",
     "CommitmentRepository",
     "Fire",
+    "Metrics",
     "Outbox",
     "Query",
     "Store",
@@ -88,7 +93,7 @@ CAPABILITIES = frozenset({"transactions", "multiprocess", "skip_locked"})
 - ``"skip_locked"``: claiming due work uses ``FOR UPDATE SKIP LOCKED``.
 """
 
-PORTS = frozenset({"commitments", "tick_queue", "outbox", "touchpoints", "waitlists"})
+PORTS = frozenset({"commitments", "tick_queue", "outbox", "touchpoints", "waitlists", "metrics"})
 """Port names a store may declare in its ``ports`` attribute.
 
 - ``"commitments"``: :class:`CommitmentRepository` (every store has it).
@@ -97,6 +102,7 @@ PORTS = frozenset({"commitments", "tick_queue", "outbox", "touchpoints", "waitli
 - ``"touchpoints"``: :class:`TouchpointLog`, which customer care needs.
 - ``"waitlists"``: :class:`Waitlist`, which ``allocate``, ``waitlist`` and
   ``fairness_audit`` need.
+- ``"metrics"``: :class:`Metrics`, which the scorecard and quotes need.
 """
 
 Order = Literal["due_at", "made_at"]
@@ -781,7 +787,91 @@ class Waitlist(Protocol):
 
 
 @runtime_checkable
-class Store(CommitmentRepository, TickQueue, Outbox, TouchpointLog, Waitlist, Protocol):
+class Metrics(Protocol):
+    """The scorecard's aggregates, computed in the store: the ``"metrics"`` port.
+
+    Every figure is the one :func:`keepword.measures.measures_of` gives each
+    commitment, aggregated; percentiles are nearest-rank (see
+    :mod:`keepword.measures`).  A database computes them with ``GROUP BY``
+    (and its percentile or window functions), never by loading every row.
+    ``MemoryStore`` is the reference: every store returns exactly its values.
+    """
+
+    def score_rows(self, tenant: str, query: ScoreQuery) -> tuple[list[ScoreRow], ScoreRow]:
+        """The figures of the tenant's commitments in ``query``'s window, per group and in total.
+
+        Returns ``(rows, total)``: one :class:`~keepword.scorecard.ScoreRow`
+        per value of ``query.by`` that has a commitment in the window
+        (ordered with ``None`` first, then by the value in code-point
+        order), none when ``by`` is ``None``; ``total`` over all of them.
+        Each row holds: ``made`` (in the window), ``due`` (``due_at <=
+        query.due_by``), the outcome counts (``kept_on_time``, ``kept_late``,
+        ``kept_after_breach``, ``broken``, ``cancelled``, ``waived``),
+        ``kept_not_as_promised``, ``open`` (open or paused), ``overdue``
+        (open and ``due_at < now``), ``on_time_rate`` (``kept_on_time /
+        (kept + broken)``, ``None`` with none of either), the p50 and p90 of
+        lateness (late and after-breach keeps), of breach magnitude and of
+        first response, the sums of renegotiations and escalations, and in
+        ``extra``: ``late_beyond_tolerance``, ``replies``,
+        ``replies_over_target``, ``kept_early``, ``kept_as_promised`` and
+        ``quoted`` (see :class:`~keepword.measures.ScoreQuery`).
+
+        Raises:
+            InvalidArgumentError: a bad ``tenant`` or ``query``.
+        """
+        ...
+
+    def turnaround_quantile(
+        self, tenant: str, *, kind: str, confidence: float, owner: str | None = None
+    ) -> tuple[int, int, int | None]:
+        """What the tenant's closed history of ``kind`` says a deadline must allow.
+
+        The sample is every kept or broken commitment of ``kind`` (of
+        ``owner`` too, when given); a broken one counts as never kept.
+        Returns ``(kept, broken, turnaround_us)``: the value at rank
+        :func:`~keepword.measures.rank_of` ``(kept + broken, confidence)``
+        among the kept ones' business turnarounds in ascending order, or
+        ``None`` when that rank falls among the broken ones (or the sample
+        is empty).
+
+        Raises:
+            InvalidArgumentError: a bad ``tenant``, ``kind``, ``owner`` or ``confidence``.
+        """
+        ...
+
+    def care_counts(
+        self, tenant: str, *, since: _dt.datetime | None, until: _dt.datetime | None
+    ) -> dict[str, Any]:
+        """The customer-care counts of the tenant's touchpoints with ``since <= at < until``.
+
+        Returns ``complaints_by_channel`` (``{channel: n}`` of ``"occasion"``
+        touchpoints with occasion ``"complaint"``), ``referrals`` (occasion
+        ``"referral"``), ``repeat_customers`` (customers with two or more
+        ``"sale"`` occasions), ``sale_customers`` (customers with a sale),
+        ``thanked_sale_customers`` (of those, the ones with a counted
+        ``"thank_you"``) and ``extra_mile`` (``"extra_mile"`` touchpoints),
+        each counted in the database.  A store without touchpoints returns
+        zeros.
+
+        Raises:
+            InvalidArgumentError: a bad ``tenant``, ``since`` or ``until``.
+        """
+        ...
+
+    def quote_record(self, tenant: str, *, kind: str) -> tuple[int, int]:
+        """``(closed, kept_on_time)`` among the tenant's quoted commitments of ``kind``.
+
+        Quoted: promised at a deadline quoted from history
+        (:attr:`keepword.measures.Measures.quoted`); closed: kept or broken.
+
+        Raises:
+            InvalidArgumentError: a bad ``tenant`` or ``kind``.
+        """
+        ...
+
+
+@runtime_checkable
+class Store(CommitmentRepository, TickQueue, Outbox, TouchpointLog, Waitlist, Metrics, Protocol):
     """A store that has every port: what ``MemoryStore`` and ``SqlStore`` are."""
 
 
@@ -791,6 +881,7 @@ def declared_ports(store: object) -> frozenset[str]:
     >>> from keepword.stores.memory import MemoryStore
     >>> sorted(declared_ports(MemoryStore()))
     ['commitments', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
+    ['commitments', 'metrics', 'outbox', 'tick_queue', 'touchpoints']
     >>> declared_ports(object())
     frozenset()
     """

@@ -14,7 +14,16 @@ from typing import Any
 
 import attrs
 
-__all__ = ["GROUPINGS", "ScoreRow", "Scorecard", "ServiceLevel"]
+from keepword.errors import InvalidArgumentError
+
+__all__ = [
+    "GROUPINGS",
+    "BreachReport",
+    "ScoreRow",
+    "Scorecard",
+    "ServiceLevel",
+    "ServiceThresholds",
+]
 
 GROUPINGS = ("owner", "kind", "customer", "channel")
 """What a scorecard may be grouped ``by`` (or ``None`` for totals only)."""
@@ -72,7 +81,8 @@ class ScoreRow:
         open: still open or paused.
         overdue: open and past their deadline now.
         on_time_rate: ``kept_on_time / (kept + broken)``, ``None`` with none of either.
-        lateness_p50, lateness_p90: lateness of late keeps, business time.
+        lateness_p50, lateness_p90: lateness of late and after-breach keeps,
+            business time (nearest-rank percentiles, see :mod:`keepword.measures`).
         first_response_p50, first_response_p90: time to the first human
             reply on reply commitments, business time.
         renegotiations: deadlines renegotiated.
@@ -80,6 +90,9 @@ class ScoreRow:
         waived: replies closed as not needed.
         extra: further measures by name (complaints, referrals, repeat
             business, rework, thank-you coverage, fairness findings, ...).
+        breach_p50, breach_p90: breach magnitude, business time past the
+            deadline a promise broke (late and after-breach keeps, and broken
+            promises whose breach was recorded).
     """
 
     group: str | None = None
@@ -102,6 +115,8 @@ class ScoreRow:
     escalations: int = 0
     waived: int = 0
     extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
+    breach_p50: _dt.timedelta | None = None
+    breach_p90: _dt.timedelta | None = None
 
     @property
     def kept(self) -> int:
@@ -172,3 +187,90 @@ class Scorecard:
                 for c, level, rule in self.service_levels
             ],
         }
+
+
+def _span(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, _dt.timedelta) or value < _dt.timedelta(0):
+        raise InvalidArgumentError(
+            f"must be a non-negative timedelta (got {value!r})", argument=attribute.name
+        )
+
+
+def _share(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise InvalidArgumentError(
+            f"must be a number from 0 to 1 (got {value!r})", argument=attribute.name
+        )
+
+
+def _whole(_inst: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgumentError(
+            f"must be a non-negative int (got {value!r})", argument=attribute.name
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ServiceThresholds:
+    """The thresholds that decide a customer's :class:`ServiceLevel`; override any with evolve.
+
+    The rules, each level needing every rule below it:
+
+    - ``MET``: no promise broken, none kept later than ``late_tolerance``
+      past its deadline (a keep after a breach counts from the deadline it
+      broke), none open and overdue by more than ``late_tolerance``.
+    - ``EXCEEDED``: every first response (reply commitments kept by a human)
+      within ``reply_target``, and a ``"follow_up"`` touchpoint within
+      ``follow_up_within`` after every ``"sale"`` occasion of the period
+      (the last ``follow_up_within`` of the period may still be waiting).
+    - ``DELIGHTED``: more than ``early_share`` of the promises kept on time
+      with at least ``early_margin`` of business time to spare, and at least
+      ``thanks_target`` counted thank-yous in the period.
+    - ``AMAZED``: an ``"extra_mile"`` touchpoint in the period.
+
+    An extra-mile gesture never lifts a customer whose promises were broken:
+    each level needs the one below it.  Durations are business time.
+
+    Attributes:
+        late_tolerance: lateness that still meets expectations (default 0).
+        reply_target: the slowest first response that exceeds them (4 h).
+        follow_up_within: how soon after a sale a follow-up is due (5 days).
+        early_margin: spare time that makes a keep "early" (1 h).
+        early_share: the share of keeps that must be early (0.5: most).
+        thanks_target: counted thank-yous in the period (1).
+
+    >>> ServiceThresholds().reply_target
+    datetime.timedelta(seconds=14400)
+    >>> attrs.evolve(ServiceThresholds(), thanks_target=2).thanks_target
+    2
+    """
+
+    late_tolerance: _dt.timedelta = attrs.field(default=_dt.timedelta(0), validator=_span)
+    reply_target: _dt.timedelta = attrs.field(default=_dt.timedelta(hours=4), validator=_span)
+    follow_up_within: _dt.timedelta = attrs.field(default=_dt.timedelta(days=5), validator=_span)
+    early_margin: _dt.timedelta = attrs.field(default=_dt.timedelta(hours=1), validator=_span)
+    early_share: float = attrs.field(default=0.5, validator=_share)
+    thanks_target: int = attrs.field(default=1, validator=_whole)
+
+
+@attrs.frozen(kw_only=True)
+class BreachReport:
+    """Where the time of one promise went: business time per owner and per pause reason.
+
+    Attributes:
+        commitment_id: the commitment reported on.
+        status: its status (a string) when reported.
+        breached_at: the first deadline it missed, or ``None``.
+        breach: business time past that deadline (to when it was kept or
+            broken, or to now while open), or ``None`` if never breached.
+        owners: ``(owner, business time it held the promise, clock running)``
+            in the order they first held it.
+        pauses: ``(reason, business time paused for it)`` in first-seen order.
+    """
+
+    commitment_id: str
+    status: str
+    breached_at: _dt.datetime | None = None
+    breach: _dt.timedelta | None = None
+    owners: tuple[tuple[str, _dt.timedelta], ...] = ()
+    pauses: tuple[tuple[str, _dt.timedelta], ...] = ()

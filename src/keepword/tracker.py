@@ -48,6 +48,7 @@ from keepword.fairness import (
 from keepword.notice import Notice
 from keepword.playbook import Playbook
 from keepword.ports import CommitmentRepository
+from keepword.scorecard import BreachReport, Scorecard, ServiceLevel, ServiceThresholds
 from keepword.services import (
     allocating,
     auditing,
@@ -55,7 +56,9 @@ from keepword.services import (
     delivering,
     finding,
     keeping,
+    measuring,
     promising,
+    quoting,
     replying,
     telling,
     ticking,
@@ -425,11 +428,16 @@ class Tracker:
         *,
         at: _dt.datetime | None = None,
         actor: str | None = None,
+        as_promised: bool = True,
+        deviation: Mapping[str, Any] | None = None,
     ) -> Commitment:
         """Mark a commitment kept (at ``at``, default now).
 
         See :func:`keepword.transitions.keep`: a late keep records the breach
-        and the business-time lateness.
+        and the business-time lateness; a keep by a deadline renegotiated
+        after the breach is "kept after breach", never on time.  Pass
+        ``as_promised=False`` (and the ``deviation``, e.g. ``{"price": ...}``)
+        for a keep on changed terms; the scorecard counts it apart.
 
         Raises:
             InvalidTransitionError: it is already kept, broken or cancelled.
@@ -438,7 +446,11 @@ class Tracker:
             NotFoundError: not in this tenant.
         """
         return keeping.change(
-            self._ctx, commitment, lambda c, now: _t.keep(c, now=now, kept_at=at, actor=actor)
+            self._ctx,
+            commitment,
+            lambda c, now: _t.keep(
+                c, now=now, kept_at=at, actor=actor, as_promised=as_promised, deviation=deviation
+            ),
         )
 
     def fail(
@@ -1001,3 +1013,78 @@ class Tracker:
             ),
         )
         return auditing.fairness_audit(self._ctx, since, until, rules=rules)
+
+    # ------------------------------------------------------------------ measuring
+
+    def scorecard(
+        self,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+        by: str | None = None,
+        by_due: bool = False,
+        *,
+        thresholds: ServiceThresholds | None = None,
+    ) -> Scorecard:
+        """How well the promises of a window were kept, per group and in total.
+
+        ``by`` is ``"owner"``, ``"kind"``, ``"customer"``, ``"channel"`` or
+        ``None``.  A promise counts in the window by when it was made
+        (``by_due=True``: by when it fell due); ``since`` inclusive,
+        ``until`` exclusive.  The on-time rate is kept on time / (kept +
+        broken).  Aggregated in the store (the ``"metrics"`` port).  When the
+        tracker has a ``fairness_audit()`` method callable without arguments,
+        the number of findings it returns is ``total.extra["fairness_findings"]``.
+        See :func:`keepword.services.measuring.scorecard`.
+
+        Raises:
+            InvalidArgumentError: a bad ``by``, ``since``, ``until`` or ``by_due``.
+            MissingPortError: the store has no ``"metrics"`` port.
+        """
+        return measuring.scorecard(
+            self._ctx,
+            since=since,
+            until=until,
+            by=by,
+            by_due=by_due,
+            thresholds=thresholds,
+            fairness_findings=measuring.fairness_findings(getattr(self, "fairness_audit", None)),
+        )
+
+    def breach_report(self, commitment: CommitmentOrId) -> BreachReport:
+        """Where one promise's time went: business time per owner and per pause reason.
+
+        See :func:`keepword.services.measuring.breach_report`.
+        """
+        return measuring.breach_report(self._ctx, commitment)
+
+    def service_level(
+        self,
+        customer: str,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+        *,
+        thresholds: ServiceThresholds | None = None,
+    ) -> tuple[ServiceLevel, str]:
+        """The service level ``customer`` received in the window, and the rule that decided it.
+
+        See :class:`keepword.scorecard.ServiceThresholds` for the rules.
+        """
+        return measuring.service_level(
+            self._ctx, customer, since=since, until=until, thresholds=thresholds
+        )
+
+    def quote(self, kind: str, confidence: float = 0.9, by: str | None = None) -> quoting.Quote:
+        """The tightest deadline the history of ``kind`` was kept within at ``confidence``.
+
+        ``by`` quotes from one owner's history.  The result is a deadline
+        spec: ``promise(..., due=quote)`` promises at it and records the quote.
+        See :func:`keepword.services.quoting.quote`.
+
+        Raises:
+            KeepwordError: too little history (saying how many more are needed).
+        """
+        return quoting.quote(self._ctx, kind, confidence=confidence, by=by)
+
+    def quote_accuracy(self, kind: str) -> quoting.QuoteAccuracy:
+        """How often promises of ``kind`` made at a quoted deadline were kept on time."""
+        return quoting.quote_accuracy(self._ctx, kind)

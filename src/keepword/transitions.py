@@ -308,6 +308,9 @@ def promise(
     }
     if channel is not None:
         data["channel"] = _optional_identifier(channel, "channel")
+    quoted_from = getattr(due, "quoted_from", None)  # a Quote: the history behind the deadline
+    if quoted_from is not None:
+        data["quote"] = freeze_json(quoted_from, "due")
     if policy is not None:
         data.update(_policy_data(policy))
     # every value above is checked, frozen or built by keepword: no second walk
@@ -368,17 +371,35 @@ def keep(
     now: _dt.datetime,
     kept_at: _dt.datetime | None = None,
     actor: str | None = None,
+    as_promised: bool = True,
+    deviation: Mapping[str, Any] | None = None,
 ) -> Change:
     """Mark a commitment kept.
 
-    It is kept on time iff ``kept_at <= due_at``.
+    A renegotiation moves a deadline; it never launders a breach.  The keep
+    is one of three, recorded in the ``"kept"`` event's data:
+
+    - kept on time (``on_time: true``): by its deadline, and no deadline was
+      missed before (``breached_at`` is unset, or ``kept_at`` is not after
+      the first deadline missed): a deadline renegotiated before the one in
+      force had passed stays honest;
+    - kept after breach (``on_time: false, after_breach: true``): by its
+      current deadline, but that deadline was agreed (or moved) after an
+      earlier one had passed; ``lateness`` is the business time from the
+      deadline it broke (``breached_at``) to ``kept_at``;
+    - kept late (``on_time: false``): after its current deadline; ``lateness``
+      is the business time from that deadline to ``kept_at``.
+
     A late keep first records a ``"breached"`` event (unless this deadline's
-    breach is already recorded) and sets ``lateness`` to the business time
-    between the deadline and ``kept_at`` (real time where the calendar cannot
-    measure it: outside the years 1900-2199); an on-time keep has zero
-    lateness.  A paused commitment is resumed first (its deadline moves as
-    :func:`resume` moves it).  Keeping never fails for the deadline's sake:
-    any open or paused commitment can be kept, whatever its deadline.
+    breach is already recorded).  Lateness is business time on the
+    commitment's own calendar (real time where the calendar cannot measure
+    it: outside the years 1900-2199); an on-time keep has zero lateness.
+    A keep on changed terms (``as_promised=False``) is recorded with
+    ``as_promised: false`` and the ``deviation`` (what differed, e.g.
+    ``{"price": ...}``), so it is counted apart from a clean keep.  A paused
+    commitment is resumed first (its deadline moves as :func:`resume` moves
+    it).  Keeping never fails for the deadline's sake: any open or paused
+    commitment can be kept, whatever its deadline.
 
     Args:
         c: an open or paused commitment.
@@ -387,13 +408,20 @@ def keep(
             before ``made_at``.  Errors name it ``at``, as
             :meth:`keepword.Tracker.keep` calls it.
         actor: who kept it.
+        as_promised: ``False`` when it was kept on changed terms (a different
+            price, a partial delivery, ...).
+        deviation: what differed from the promise, a JSON object (only with
+            ``as_promised=False``).
 
     Raises:
         InvalidTransitionError: it is already kept, broken or cancelled.
-        InvalidArgumentError: ``at`` is in the future or before ``made_at``.
+        InvalidArgumentError: ``at`` is in the future or before ``made_at``;
+            ``as_promised`` is not a bool; ``deviation`` is not a JSON object
+            or is given with ``as_promised=True``.
         NaiveDatetimeError: ``at`` or ``now`` is naive.
     """
     _require(c, "keep", Status.OPEN, Status.PAUSED)
+    terms_kept = _keep_terms(as_promised, deviation)
     now = to_utc(now, "now")
     at = now if kept_at is None else to_utc(kept_at, "at")
     if at > now:
@@ -408,14 +436,44 @@ def keep(
     if c.status is Status.PAUSED:
         draft.emit("resumed", now, _resume_data(c, now))
     _breach_if_missed(draft, now, at)
-    due = draft.current.due_at
-    lateness = _open_between(draft.current.calendar, due, at)
-    draft.emit(
-        "kept",
-        now,
-        {"kept_at": _iso(at), "on_time": at <= due, "lateness_us": td_us(lateness)},
-    )
+    current = draft.current
+    due, broke = current.due_at, current.breached_at
+    data: dict[str, Any] = {"kept_at": _iso(at)}
+    if at > due:
+        data.update(on_time=False, lateness_us=td_us(_open_between(current.calendar, due, at)))
+    elif broke is not None and at > broke:
+        lateness = _open_between(current.calendar, broke, at)
+        data.update(on_time=False, after_breach=True, lateness_us=td_us(lateness))
+    else:
+        data.update(on_time=True, lateness_us=0)
+    data.update(terms_kept)
+    draft.emit("kept", now, data)
     return draft.done()
+
+
+def _keep_terms(as_promised: Any, deviation: Any) -> dict[str, Any]:
+    """The ``"kept"`` event data saying a keep was on changed terms (nothing for a clean keep)."""
+    if not isinstance(as_promised, bool):
+        raise InvalidArgumentError(
+            f"must be True or False, not {type(as_promised).__name__}", argument="as_promised"
+        )
+    if as_promised:
+        if deviation is not None:
+            raise InvalidArgumentError(
+                "a deviation needs as_promised=False",
+                argument="deviation",
+                fix="pass as_promised=False with the deviation, or no deviation",
+            )
+        return {}
+    if deviation is None:
+        return {"as_promised": False}
+    if not isinstance(deviation, Mapping):
+        raise InvalidArgumentError(
+            f"must be a mapping, not {type(deviation).__name__}",
+            argument="deviation",
+            fix='e.g. deviation={"price": "45.00"}',
+        )
+    return {"as_promised": False, "deviation": freeze_json(deviation, "deviation")}
 
 
 def fail(c: Commitment, *, now: _dt.datetime, reason: str, actor: str | None = None) -> Change:

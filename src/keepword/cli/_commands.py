@@ -141,6 +141,7 @@ def _explain_stored(commitment_id: str, audience: str | None, locale: str | None
 @common
 def demo(days: int, seed: int, db_path: Path, timeline_rows: int) -> None:
     """Simulate a small shop's promises for DAYS days on an embedded SQLite file."""
+    from keepword._demo_measuring import show as show_measuring
     from keepword.demo import SHOP_CALENDAR, SHOP_POLICIES, render, simulate
     from keepword.stores.sql import SqlStore
     from keepword.tracker import Tracker
@@ -172,7 +173,12 @@ def demo(days: int, seed: int, db_path: Path, timeline_rows: int) -> None:
             )
     finally:
         store.close()
-    render(console(), result, db_path=str(db_path), timeline_rows=timeline_rows)
+    out = console()
+    render(out, result, db_path=str(db_path), timeline_rows=timeline_rows)
+    # the scorecard, service levels and quotes, aggregated in the demo's database
+    show_measuring(
+        out, f"sqlite:///{db_path}", result.commitments, calendar=SHOP_CALENDAR, tenant="demo-shop"
+    )
 
 
 # --------------------------------------------------------------------------- config

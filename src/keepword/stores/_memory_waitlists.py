@@ -125,7 +125,9 @@ class MemoryWaitlists:
         self._last_served: dict[tuple[str, str], _dt.datetime] = {}
 
     def _tenant_rows(self, tenant: str) -> list[Commitment]:
-        return list(self._rows.get(tenant, {}).values())
+        # the same helper as MemoryMetrics': one lock (re-entrant), one copy
+        with self._lock:
+            return list(self._rows.get(tenant, {}).values())
 
     def _line(self, tenant: str, resource: str) -> list[Commitment]:
         line = [c for c in self._tenant_rows(tenant) if fairness.is_waiting(c, resource)]

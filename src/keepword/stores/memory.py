@@ -50,6 +50,7 @@ from keepword.ports import (
     group_fires,
     version_conflict,
 )
+from keepword.stores._memory_metrics import MemoryMetrics
 from keepword.stores._memory_touchpoints import MemoryTouchpoints
 from keepword.stores._memory_waitlists import MemoryWaitlists
 
@@ -90,7 +91,7 @@ def _notice_order(n: Notice) -> tuple[_dt.datetime, _dt.datetime, str]:
     return (n.fired_at, n.scheduled_at, n.id)
 
 
-class MemoryStore(MemoryTouchpoints, MemoryWaitlists):
+class MemoryStore(MemoryTouchpoints, MemoryWaitlists, MemoryMetrics):
     """Commitments kept in memory: the reference store and the test oracle.
 
     Thread-safe: every method holds one re-entrant lock for its whole run, so
@@ -120,6 +121,7 @@ class MemoryStore(MemoryTouchpoints, MemoryWaitlists):
     Attributes:
         ports: every port: ``{"commitments", "tick_queue", "outbox", "touchpoints",
             "waitlists"}``.
+            "metrics"}``.
         capabilities: ``{"transactions"}``: every write, ``add_many``
             included, is all or nothing.  Not ``"multiprocess"`` (the data
             lives in one process) nor ``"skip_locked"``.
@@ -169,6 +171,7 @@ class MemoryStore(MemoryTouchpoints, MemoryWaitlists):
         self._notice_claims: dict[str, _Claim] = {}
         self._init_touchpoints()
         self._init_waitlists()
+        self._init_metrics()
 
     @property
     def lease_clock(self) -> Clock:

@@ -20,7 +20,9 @@ from keepword.calendar import BusinessCalendar
 from keepword.commitment import Commitment, Event, Status, _trusted_commitment, _trusted_event
 from keepword.escalation import EscalationPolicy
 from keepword.fairness import queue_state
+from keepword.measures import measures_of
 from keepword.notice import Notice, NoticeState
+from keepword.stores.sql._schema import MEASURE_COLUMNS
 from keepword.touchpoint import Touchpoint
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "event_from_row",
     "event_to_row",
     "events_to_rows",
+    "measure_values",
     "notice_from_row",
     "notice_to_row",
     "touchpoint_from_row",
@@ -100,6 +103,23 @@ def waitlist_row(c: Commitment) -> dict[str, Any]:
         "turn_at": state.turn_at,
         "served_at": state.full_at,
         "served_ahead": state.ahead,
+        **measure_values(c),
+    }
+
+
+def measure_values(c: Commitment) -> dict[str, Any]:
+    """The scorecard's columns of ``c`` (:func:`keepword.measures.measures_of`)."""
+    m = measures_of(c)
+    return {
+        "outcome": m.outcome,
+        "turnaround_us": m.turnaround_us,
+        "response_us": m.response_us,
+        "breach_us": m.breach_us,
+        "slack_us": m.slack_us,
+        "renegotiations": m.renegotiations,
+        "escalations_fired": m.escalations,
+        "kept_as_promised": m.as_promised,
+        "quoted": m.quoted,
     }
 
 
@@ -115,11 +135,14 @@ def changed_columns(new: Commitment, old: Commitment) -> set[str]:
     Compares field by field (an identical object costs one ``is``), so a tick
     that changed four fields does not build and compare two whole rows.
     """
-    return {
+    changed = {
         _COLUMN_OF.get(name, name)
         for name, now, was in zip(_FIELD_NAMES, _field_values(new), _field_values(old), strict=True)
         if now is not was and now != was
     }
+    if "history_length" in changed:  # a new event: the scorecard's columns may follow
+        changed.update(MEASURE_COLUMNS)
+    return changed
 
 
 def event_to_row(tenant: str, commitment_id: str, event: Event) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from keepword.errors import InvalidArgumentError
 
 __all__ = [
     "IDEMPOTENCY_KEY_LENGTH",
+    "MEASURE_COLUMNS",
     "SCHEMA_NAME",
     "SCHEMA_REVISIONS",
     "SCHEMA_VERSION",
@@ -58,6 +59,7 @@ __all__ = [
     "UtcDateTime",
     "build_metadata",
     "check_table_prefix",
+    "measure_columns",
     "notice_columns",
     "table_names",
     "touchpoint_columns",
@@ -79,7 +81,8 @@ allocation (migration ``0002``).
 4: commitments gain ``channel`` (migration ``0004``).
 5: touchpoints, the customer-care log (migration ``0005``).
 6: waitlists for first-come-first-served allocation (migration ``0006``).
-7: what the scorecard aggregates (migration ``0007``).
+7: what the scorecard aggregates: commitments gain :data:`MEASURE_COLUMNS`
+and the index ``(tenant, made_at)`` (migration ``0007``).
 8: index ``(next_action_at, id)`` for the tick across tenants (migration ``0008``).
 """
 
@@ -294,6 +297,36 @@ def notice_columns() -> list[sa.Column[Any]]:
     ]
 
 
+MEASURE_COLUMNS = (
+    "outcome",
+    "turnaround_us",
+    "response_us",
+    "breach_us",
+    "slack_us",
+    "renegotiations",
+    "escalations_fired",
+    "kept_as_promised",
+    "quoted",
+)
+"""The commitments columns the scorecard aggregates (schema 7), written from
+:func:`keepword.measures.measures_of` with every write of a row."""
+
+
+def measure_columns() -> list[sa.Column[Any]]:
+    """The columns of :data:`MEASURE_COLUMNS` (shared with migration ``0007``)."""
+    return [
+        sa.Column("outcome", sa.String(16), nullable=True),
+        sa.Column("turnaround_us", sa.BigInteger(), nullable=True),
+        sa.Column("response_us", sa.BigInteger(), nullable=True),
+        sa.Column("breach_us", sa.BigInteger(), nullable=True),
+        sa.Column("slack_us", sa.BigInteger(), nullable=True),
+        sa.Column("renegotiations", sa.Integer(), nullable=True),
+        sa.Column("escalations_fired", sa.Integer(), nullable=True),
+        sa.Column("kept_as_promised", sa.Boolean(), nullable=True),
+        sa.Column("quoted", sa.Boolean(), nullable=True),
+    ]
+
+
 def touchpoint_columns() -> list[sa.Column[Any]]:
     """The columns of ``{prefix}touchpoints`` (shared with migration ``0005``)."""
     return [
@@ -432,6 +465,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("claimed_until", UtcDateTime(), nullable=True),
         sa.Column("channel", Identifier(), nullable=True),
         *waitlist_columns(),
+        *measure_columns(),
         sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}commitments"),
         sa.UniqueConstraint("tenant", "external_ref", name=f"uq_{p}commitments_ref"),
         sa.UniqueConstraint("id", name=f"uq_{p}commitments_id"),
@@ -442,6 +476,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}commitments_next_action", "tenant", "next_action_at", "id"),
         sa.Index(f"ix_{p}commitments_due_any", "next_action_at", "id"),
         sa.Index(f"ix_{p}commitments_queue", "tenant", "waiting_for", "queue_at", "id"),
+        sa.Index(f"ix_{p}commitments_made", "tenant", "made_at"),
         **mysql_opts,
     )
     sa.Table(

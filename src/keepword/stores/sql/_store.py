@@ -9,8 +9,9 @@ per port over a shared base:
 - :mod:`._commitments`: :class:`~keepword.ports.CommitmentRepository`;
 - :mod:`._tick_queue`: :class:`~keepword.ports.TickQueue`;
 - :mod:`._outbox`: :class:`~keepword.ports.Outbox`;
-- :mod:`._touchpoints`: :class:`~keepword.ports.TouchpointLog`.
-- :mod:`._waitlists`: :class:`~keepword.ports.Waitlist`.
+- :mod:`._touchpoints`: :class:`~keepword.ports.TouchpointLog`;
+- :mod:`._waitlists`: :class:`~keepword.ports.Waitlist`;
+- :mod:`._metrics`: :class:`~keepword.ports.Metrics`.
 
 Deadlines and due steps are compared with the ``now`` the caller passes in;
 leases alone are judged by the database's clock.
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from keepword.ports import PORTS
 from keepword.stores.sql._commitments import SqlCommitments
+from keepword.stores.sql._metrics import SqlMetrics
 from keepword.stores.sql._outbox import SqlOutbox
 from keepword.stores.sql._tick_queue import SqlTickQueue
 from keepword.stores.sql._touchpoints import SqlTouchpoints
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints, SqlWaitlists):
+class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints, SqlWaitlists, SqlMetrics):
     """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
 
     Implements :class:`keepword.ports.Store` (every port); each method's
@@ -70,7 +72,7 @@ class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints, SqlWaitl
     >>> store.count("shop-7", keepword.ports.Query())
     0
     >>> sorted(store.ports)
-    ['commitments', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
+    ['commitments', 'metrics', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
     >>> store.close()
     """
 

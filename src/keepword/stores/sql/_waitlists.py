@@ -259,7 +259,7 @@ class SqlWaitlists(SqlStoreBase):
 
     # ------------------------------------------------------------------ the audit's questions
 
-    def _window(
+    def _audit_window(
         self, column: sa.ColumnElement[Any], since: _dt.datetime | None, until: _dt.datetime | None
     ) -> list[sa.ColumnElement[bool]]:
         out: list[sa.ColumnElement[bool]] = []
@@ -344,7 +344,7 @@ class SqlWaitlists(SqlStoreBase):
             )
             .where(
                 line.c.turn_at.isnot(None),
-                *self._window(line.c.turn_at, since, until),
+                *self._audit_window(line.c.turn_at, since, until),
                 sa.or_(
                     line.c.waiting_before > 0,
                     line.c.settled_before > line.c.turn_at,
@@ -396,7 +396,9 @@ class SqlWaitlists(SqlStoreBase):
         return (
             sa.select(e.c.commitment_id, e.c.at, e.c.actor, e.c.data, c.c.customer, c.c.kind)
             .join(c, sa.and_(c.c.tenant == e.c.tenant, c.c.id == e.c.commitment_id))
-            .where(e.c.tenant == tenant, e.c.kind == kind, *self._window(e.c.at, since, until))
+            .where(
+                e.c.tenant == tenant, e.c.kind == kind, *self._audit_window(e.c.at, since, until)
+            )
             .order_by(e.c.at, e.c.commitment_id, e.c.seq)
         )
 
@@ -444,7 +446,7 @@ class SqlWaitlists(SqlStoreBase):
             .where(
                 e.c.tenant == tenant,
                 e.c.kind == "renegotiated",
-                *self._window(e.c.at, since, until),
+                *self._audit_window(e.c.at, since, until),
             )
             .group_by(e.c.commitment_id)
             .having(sa.func.count() > n)

@@ -11,6 +11,8 @@
   ``thanks_by_customer``, ``extra_mile_candidate``, ``silent_customers``.
 - :class:`WaitlistContract` (port ``"waitlists"``): ``serve_in_turn``,
   ``waiting`` and the fairness audit's questions.
+- :class:`MetricsContract` (port ``"metrics"``): each store's scorecard
+  equals ``MemoryStore``'s on random histories.
 - :class:`StoreContract`: all of them.
 
 Subclass one (usually :class:`StoreContract`) in a test module, give it a
@@ -59,7 +61,7 @@ Class attributes a subclass may override:
 
 from __future__ import annotations
 
-from keepword.ports import Store
+from keepword.ports import PORTS, Store
 from keepword.testing._hostile import HOSTILE_STRINGS
 from keepword.testing.contract._support import (
     CONTRACT_PROFILE,
@@ -72,6 +74,7 @@ from keepword.testing.contract._support import (
     requires,
     with_status,
 )
+from keepword.testing.contract.metrics import MetricsContract
 from keepword.testing.contract.outbox import OutboxContract
 from keepword.testing.contract.repository import CommitmentRepositoryContract
 from keepword.testing.contract.tick_queue import TickQueueContract
@@ -88,6 +91,7 @@ __all__ = [
     "LADDER",
     "T0",
     "CommitmentRepositoryContract",
+    "MetricsContract",
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
@@ -109,6 +113,7 @@ class StoreContract(
     OutboxContract,
     TouchpointLogContract,
     WaitlistContract,
+    MetricsContract,
 ):
     """Every behaviour :mod:`keepword.ports` promises, as pytest tests: every port's contract.
 
@@ -118,7 +123,7 @@ class StoreContract(
     naming the port.
     """
 
-    @requires("commitments", "tick_queue", "outbox", "touchpoints")
+    @requires(*sorted(PORTS))
     def test_a_store_with_every_port_satisfies_the_store_protocol(self, store: Store) -> None:
         """A store declaring every port is a ``keepword.ports.Store`` (it has every method)."""
         assert isinstance(store, Store)

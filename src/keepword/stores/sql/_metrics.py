@@ -1,0 +1,428 @@
+"""``SqlStore``'s :class:`~keepword.ports.Metrics`: the scorecard as ``GROUP BY`` queries.
+
+Every figure is aggregated in the database over the columns of
+:data:`~keepword.stores.sql._schema.MEASURE_COLUMNS`, which each write of a
+commitment row fills from :func:`keepword.measures.measures_of`; no row is
+loaded into Python.
+
+- Counts and sums: one ``SELECT ... GROUP BY`` with ``SUM(CASE ...)``.
+- Percentiles (nearest-rank, see :mod:`keepword.measures`): on PostgreSQL
+  the ordered-set aggregate ``percentile_disc`` (the first value whose
+  cumulative distribution reaches ``p``: exactly the nearest rank); on SQLite
+  and MariaDB/MySQL a window: ``ROW_NUMBER()`` and ``COUNT(*)`` over each
+  group, keeping the smallest value whose ``row_number * 100 >= p * n``.
+- A quote's quantile: the count of the sample, then the value at the exact
+  rank with ``ORDER BY ... LIMIT 1 OFFSET rank - 1``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from keepword._instant import to_utc
+from keepword._validate import check_identifier
+from keepword.measures import ScoreQuery, rank_of
+from keepword.scorecard import ScoreRow
+from keepword.stores._memory_metrics import _check_query, group_order
+from keepword.stores.sql import _schema
+from keepword.stores.sql._base import SqlStoreBase
+
+__all__ = ["SORT_MEMORY", "SqlMetrics"]
+
+_KEPT = ("on_time", "late", "after_breach")
+
+SORT_MEMORY = "64MB"
+"""PostgreSQL's ``work_mem`` for a scorecard's percentile query (its transaction only)."""
+_PERCENTS = (50, 90)
+_EXTRA = ("late_beyond_tolerance", "replies", "replies_over_target", "kept_early", "quoted")
+_COUNTS = (
+    "made",
+    "due",
+    "kept_on_time",
+    "kept_late",
+    "kept_after_breach",
+    "kept_not_as_promised",
+    "broken",
+    "cancelled",
+    "waived",
+    "open",
+    "overdue",
+    "renegotiations",
+    "escalations",
+    *_EXTRA,
+)
+
+
+def _td(value: Any) -> _dt.timedelta | None:
+    return None if value is None else _dt.timedelta(microseconds=int(value))
+
+
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+class SqlMetrics(SqlStoreBase):
+    """The scorecard's aggregates of ``SqlStore`` (port ``"metrics"``)."""
+
+    def _score_window(self, tenant: str, q: ScoreQuery) -> list[sa.ColumnElement[bool]]:
+        c = self._c
+        at = c.c.due_at if q.by_due else c.c.made_at
+        where = [c.c.tenant == tenant]
+        if q.since is not None:
+            where.append(at >= q.since)
+        if q.until is not None:
+            where.append(at < q.until)
+        return where
+
+    def _count_columns(self, q: ScoreQuery) -> list[sa.ColumnElement[Any]]:
+        c = self._c
+        outcome = c.c.outcome
+        return [
+            sa.func.count().label("made"),
+            _count_if(c.c.due_at <= q.due_by).label("due"),
+            _count_if(outcome == "on_time").label("kept_on_time"),
+            _count_if(outcome == "late").label("kept_late"),
+            _count_if(outcome == "after_breach").label("kept_after_breach"),
+            _count_if(c.c.kept_as_promised == sa.false()).label("kept_not_as_promised"),
+            _count_if(outcome == "broken").label("broken"),
+            _count_if(outcome == "cancelled").label("cancelled"),
+            _count_if(outcome == "waived").label("waived"),
+            _count_if(c.c.status.in_(("open", "paused"))).label("open"),
+            _count_if(sa.and_(c.c.status == "open", c.c.due_at < q.now)).label("overdue"),
+            sa.func.coalesce(sa.func.sum(c.c.renegotiations), 0).label("renegotiations"),
+            sa.func.coalesce(sa.func.sum(c.c.escalations_fired), 0).label("escalations"),
+            _count_if(
+                sa.and_(outcome.in_(("late", "after_breach")), c.c.lateness_us > q.tolerance_us)
+            ).label("late_beyond_tolerance"),
+            _count_if(c.c.response_us.is_not(None)).label("replies"),
+            _count_if(c.c.response_us > q.response_target_us).label("replies_over_target"),
+            _count_if(c.c.slack_us >= q.early_us).label("kept_early"),
+            _count_if(c.c.quoted == sa.true()).label("quoted"),
+        ]
+
+    def _percentiles(
+        self,
+        conn: Connection,
+        where: Sequence[sa.ColumnElement[bool]],
+        group: sa.ColumnElement[Any] | None,
+        measures: Sequence[tuple[str, sa.ColumnElement[Any], sa.ColumnElement[bool]]],
+    ) -> tuple[dict[str, dict[Any, tuple[Any, Any]]], dict[str, tuple[Any, Any]]]:
+        """The (p50, p90) of each measure per group and in total, in one query.
+
+        Each measure is ``(name, value column, condition)``; rows meeting the
+        condition with a value count.  Returns ``(per group, total)``.
+        """
+        if self._engine.dialect.name == "postgresql":
+            return self._percentiles_pg(conn, where, group, measures)
+        return self._percentiles_windows(conn, where, group, measures)
+
+    def _percentiles_windows(
+        self,
+        conn: Connection,
+        where: Sequence[sa.ColumnElement[bool]],
+        group: sa.ColumnElement[Any] | None,
+        measures: Sequence[tuple[str, sa.ColumnElement[Any], sa.ColumnElement[bool]]],
+    ) -> tuple[dict[str, dict[Any, tuple[Any, Any]]], dict[str, tuple[Any, Any]]]:
+        """SQLite, MariaDB/MySQL: window functions over a ``UNION ALL`` of the measures."""
+        parts = [
+            sa.select(
+                (sa.null() if group is None else group).label("g"),
+                sa.literal(i, sa.Integer).label("m"),
+                value.label("v"),
+            ).where(*where, condition, value.is_not(None))
+            for i, (_, value, condition) in enumerate(measures)
+        ]
+        u = sa.union_all(*parts).subquery("u")
+        ranked = sa.select(
+            u.c.g,
+            u.c.m,
+            u.c.v,
+            sa.func.row_number().over(partition_by=[u.c.g, u.c.m], order_by=u.c.v).label("rn"),
+            sa.func.count().over(partition_by=[u.c.g, u.c.m]).label("n"),
+            sa.func.row_number().over(partition_by=u.c.m, order_by=u.c.v).label("trn"),
+            sa.func.count().over(partition_by=u.c.m).label("tn"),
+        ).subquery("ranked")
+        r = ranked.c
+
+        def first(rank: Any, n: Any, p: int) -> sa.ColumnElement[Any]:
+            return sa.func.min(sa.case((rank * 100 >= p * n, r.v), else_=None))
+
+        stmt = sa.select(
+            r.g,
+            r.m,
+            *(first(r.rn, r.n, p).label(f"p{p}") for p in _PERCENTS),
+            *(first(r.trn, r.tn, p).label(f"t{p}") for p in _PERCENTS),
+        ).group_by(r.g, r.m)
+        grouped: dict[str, dict[Any, tuple[Any, Any]]] = {name: {} for name, _, _ in measures}
+        total: dict[str, tuple[Any, Any]] = {}
+        for row in conn.execute(stmt):
+            name = measures[int(row.m)][0]
+            grouped[name][row.g] = (row.p50, row.p90)
+            # the total's value is the smallest over the groups meeting its rank
+            was = total.get(name, (None, None))
+            total[name] = (_least(was[0], row.t50), _least(was[1], row.t90))
+        return grouped, total
+
+    def _percentiles_pg(
+        self,
+        conn: Connection,
+        where: Sequence[sa.ColumnElement[bool]],
+        group: sa.ColumnElement[Any] | None,
+        measures: Sequence[tuple[str, sa.ColumnElement[Any], sa.ColumnElement[bool]]],
+    ) -> tuple[dict[str, dict[Any, tuple[Any, Any]]], dict[str, tuple[Any, Any]]]:
+        """PostgreSQL: ``percentile_disc ... FILTER (WHERE ...)`` over ``GROUPING SETS``.
+
+        The sorts get ``work_mem`` of :data:`SORT_MEMORY` for this transaction
+        only (``SET LOCAL``), so a large scorecard sorts in memory, not on disk.
+        """
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
+        aggs = [
+            sa.func.percentile_disc(p / 100)
+            .within_group(value.asc())
+            .filter(sa.and_(condition, value.is_not(None)))
+            .label(f"{name}_{p}")
+            for name, value, condition in measures
+            for p in _PERCENTS
+        ]
+        if group is None:
+            stmt = sa.select(sa.literal(1).label("is_total"), sa.null().label("g"), *aggs)
+        else:
+            stmt = sa.select(
+                sa.func.grouping(group).label("is_total"), group.label("g"), *aggs
+            ).group_by(sa.func.grouping_sets(sa.tuple_(group), sa.tuple_()))
+        grouped: dict[str, dict[Any, tuple[Any, Any]]] = {name: {} for name, _, _ in measures}
+        total: dict[str, tuple[Any, Any]] = {}
+        for row in conn.execute(stmt.where(*where)):
+            for name, _, _ in measures:
+                pair = (getattr(row, f"{name}_50"), getattr(row, f"{name}_90"))
+                if pair == (None, None):
+                    continue
+                if row.is_total:
+                    total[name] = pair
+                else:
+                    grouped[name][row.g] = pair
+        return grouped, total
+
+    def score_rows(self, tenant: str, query: ScoreQuery) -> tuple[list[ScoreRow], ScoreRow]:
+        """The scorecard's figures per group and in total, aggregated in the database.
+
+        See :meth:`keepword.ports.Metrics.score_rows`.
+        """
+        check_identifier(tenant, "tenant")
+        q = _check_query(query)
+        c = self._c
+        where = self._score_window(tenant, q)
+        group = None if q.by is None else c.c[q.by]
+        measures = (
+            ("lateness", c.c.lateness_us, c.c.outcome.in_(("late", "after_breach"))),
+            ("breach", c.c.breach_us, sa.true()),
+            ("first_response", c.c.response_us, sa.true()),
+        )
+
+        def read(conn: Connection) -> tuple[list[ScoreRow], ScoreRow]:
+            keys = [] if group is None else [group.label("g")]
+            stmt = sa.select(*keys, *self._count_columns(q)).where(*where)
+            if group is not None:
+                stmt = stmt.group_by(group)
+            counted = {(row.g if group is not None else None): row for row in conn.execute(stmt)}
+            totals = dict.fromkeys(_COUNTS, 0)
+            for row in counted.values():
+                for name in _COUNTS:
+                    totals[name] += int(getattr(row, name))
+            grouped, overall = self._percentiles(conn, where, group, measures)
+            total = _row(None, totals, overall)
+            if group is None:
+                return [], total
+            rows = [
+                _row(
+                    g,
+                    {name: int(getattr(counted[g], name)) for name in _COUNTS},
+                    {k: v.get(g) for k, v in grouped.items()},
+                )
+                for g in sorted(counted, key=group_order)
+            ]
+            return rows, total
+
+        return self._run("score_rows", read, write=False)
+
+    def turnaround_quantile(
+        self, tenant: str, *, kind: str, confidence: float, owner: str | None = None
+    ) -> tuple[int, int, int | None]:
+        """Kept, broken, and the turnaround at the confidence's nearest rank.
+
+        See :meth:`keepword.ports.Metrics.turnaround_quantile`.
+        """
+        check_identifier(tenant, "tenant")
+        check_identifier(kind, "kind")
+        if owner is not None:
+            check_identifier(owner, "owner")
+        rank_of(1, confidence)  # checks it
+        c = self._c
+        where = [c.c.tenant == tenant, c.c.kind == kind]
+        if owner is not None:
+            where.append(c.c.owner == owner)
+
+        def read(conn: Connection) -> tuple[int, int, int | None]:
+            row = conn.execute(
+                sa.select(
+                    _count_if(c.c.turnaround_us.is_not(None)).label("kept"),
+                    _count_if(c.c.outcome == "broken").label("broken"),
+                ).where(*where)
+            ).one()
+            kept, broken = int(row.kept), int(row.broken)
+            if kept + broken == 0:
+                return 0, 0, None
+            rank = rank_of(kept + broken, confidence)
+            if rank > kept:
+                return kept, broken, None
+            value = conn.execute(
+                sa.select(c.c.turnaround_us)
+                .where(*where, c.c.turnaround_us.is_not(None))
+                .order_by(c.c.turnaround_us)
+                .limit(1)
+                .offset(rank - 1)
+            ).scalar_one()
+            return kept, broken, int(value)
+
+        return self._run("turnaround_quantile", read, write=False)
+
+    @functools.cached_property
+    def _touch_table(self) -> sa.Table:
+        """The ``{prefix}touchpoints`` table."""
+        name = _schema.table_names(self._prefix)[4]
+        schema = self._schema_name
+        return self._metadata.tables[f"{schema}.{name}" if schema else name]
+
+    def care_counts(
+        self, tenant: str, *, since: _dt.datetime | None, until: _dt.datetime | None
+    ) -> dict[str, Any]:
+        """The customer-care counts of a window of touchpoints, each a ``GROUP BY`` or a count.
+
+        See :meth:`keepword.ports.Metrics.care_counts`.
+        """
+        check_identifier(tenant, "tenant")
+        t = self._touch_table
+        where = [t.c.tenant == tenant]
+        if since is not None:
+            where.append(t.c.at >= to_utc(since, "since"))
+        if until is not None:
+            where.append(t.c.at < to_utc(until, "until"))
+        occasion = t.c.kind == "occasion"
+        sale = sa.and_(occasion, t.c.occasion == "sale")
+        thanks = (
+            sa.select(t.c.customer)
+            .where(*where, t.c.kind == "thank_you", t.c.counted == sa.true())
+            .distinct()
+            .subquery("thanked")
+        )
+        sales = (
+            sa.select(t.c.customer, sa.func.count().label("n"))
+            .where(*where, sale)
+            .group_by(t.c.customer)
+            .subquery("sales")
+        )
+
+        def read(conn: Connection) -> dict[str, Any]:
+            complaints = {
+                row.channel: int(row.n)
+                for row in conn.execute(
+                    sa.select(t.c.channel, sa.func.count().label("n"))
+                    .where(*where, occasion, t.c.occasion == "complaint")
+                    .group_by(t.c.channel)
+                )
+            }
+            row = conn.execute(
+                sa.select(
+                    _count_if(sa.and_(occasion, t.c.occasion == "referral")).label("referrals"),
+                    _count_if(t.c.kind == "extra_mile").label("extra_mile"),
+                ).where(*where)
+            ).one()
+            per_sale = conn.execute(
+                sa.select(
+                    sa.func.count().label("customers"),
+                    _count_if(sales.c.n >= 2).label("repeat"),
+                    _count_if(thanks.c.customer.is_not(None)).label("thanked"),
+                ).select_from(sales.outerjoin(thanks, thanks.c.customer == sales.c.customer))
+            ).one()
+            return {
+                "complaints_by_channel": complaints,
+                "referrals": int(row.referrals),
+                "repeat_customers": int(per_sale.repeat),
+                "sale_customers": int(per_sale.customers),
+                "thanked_sale_customers": int(per_sale.thanked),
+                "extra_mile": int(row.extra_mile),
+            }
+
+        return self._run("care_counts", read, write=False)
+
+    def quote_record(self, tenant: str, *, kind: str) -> tuple[int, int]:
+        """Closed and kept-on-time quoted commitments of ``kind``.
+
+        See :meth:`keepword.ports.Metrics.quote_record`.
+        """
+        check_identifier(tenant, "tenant")
+        check_identifier(kind, "kind")
+        c = self._c
+
+        def read(conn: Connection) -> tuple[int, int]:
+            row = conn.execute(
+                sa.select(
+                    _count_if(c.c.outcome.in_((*_KEPT, "broken"))).label("closed"),
+                    _count_if(c.c.outcome == "on_time").label("on_time"),
+                ).where(c.c.tenant == tenant, c.c.kind == kind, c.c.quoted == sa.true())
+            ).one()
+            return int(row.closed), int(row.on_time)
+
+        return self._run("quote_record", read, write=False)
+
+
+def _row(
+    group: str | None, n: Mapping[str, int], pcts: Mapping[str, tuple[Any, Any] | None]
+) -> ScoreRow:
+    """A :class:`ScoreRow` of counted figures and ``(p50, p90)`` per duration measure."""
+
+    def pct(name: str, i: int) -> _dt.timedelta | None:
+        found = pcts.get(name)
+        return None if found is None else _td(found[i])
+
+    kept = n["kept_on_time"] + n["kept_late"] + n["kept_after_breach"]
+    decided = kept + n["broken"]
+    extra: dict[str, Any] = {name: n[name] for name in _EXTRA}
+    extra["kept_as_promised"] = kept - n["kept_not_as_promised"]
+    return ScoreRow(
+        group=group,
+        made=n["made"],
+        due=n["due"],
+        kept_on_time=n["kept_on_time"],
+        kept_late=n["kept_late"],
+        kept_after_breach=n["kept_after_breach"],
+        kept_not_as_promised=n["kept_not_as_promised"],
+        broken=n["broken"],
+        cancelled=n["cancelled"],
+        open=n["open"],
+        overdue=n["overdue"],
+        on_time_rate=None if decided == 0 else n["kept_on_time"] / decided,
+        lateness_p50=pct("lateness", 0),
+        lateness_p90=pct("lateness", 1),
+        first_response_p50=pct("first_response", 0),
+        first_response_p90=pct("first_response", 1),
+        renegotiations=n["renegotiations"],
+        escalations=n["escalations"],
+        waived=n["waived"],
+        extra=extra,
+        breach_p50=pct("breach", 0),
+        breach_p90=pct("breach", 1),
+    )
+
+
+def _least(a: Any, b: Any) -> Any:
+    """The smaller of two values, ``None`` standing for none."""
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
