@@ -78,6 +78,7 @@ def commitment_to_row(commitment: Commitment) -> dict[str, Any]:
         "escalation_cursor": c.escalation_cursor,
         "next_action_at": c.next_action_at,
         **waitlist_row(c),
+        **measure_values(c),
     }
 
 
@@ -103,7 +104,6 @@ def waitlist_row(c: Commitment) -> dict[str, Any]:
         "turn_at": state.turn_at,
         "served_at": state.full_at,
         "served_ahead": state.ahead,
-        **measure_values(c),
     }
 
 
