@@ -54,6 +54,7 @@ def test_the_scene_is_deterministic() -> None:
     assert summarize(first.commitments) == summarize(second.commitments)
 
     def care(result: DemoResult) -> list[str]:
-        return sorted(text for _, text in result.timeline if "escalated" not in text)
+        scene = ("extra mile", "wrote (", "thanked", "followed up", "thank-you to")
+        return sorted(text for _, text in result.timeline if any(s in text for s in scene))
 
     assert care(first) == care(second)
