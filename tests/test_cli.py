@@ -73,7 +73,6 @@ def test_explain_refuses_an_unknown_zone_with_a_usage_error() -> None:
 def test_db_upgrade_creates_the_tables_and_reports_the_revision(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     runner = CliRunner()
-    assert runner.invoke(main, ["db", "current", "--url", url]).output.strip() == "not migrated"
     upgraded = runner.invoke(main, ["db", "upgrade", "--url", url, "--prefix", "kw_"])
     assert upgraded.exit_code == 0, upgraded.output
     at = runner.invoke(main, ["db", "current", "--url", url, "--prefix", "kw_"]).output.strip()

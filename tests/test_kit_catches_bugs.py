@@ -26,6 +26,7 @@ from keepword.errors import ConflictError, NotFoundError
 from keepword.ports import Fire, Query
 from keepword.stores.memory import MemoryStore
 from keepword.testing.stateful import DEFAULT_SETTINGS, run_store_state_machine
+from keepword.touchpoint import Touchpoint
 
 pytest_plugins = ["pytester"]
 
@@ -145,6 +146,50 @@ class ClaimWithoutLockStore(MemoryStore):
                 self._claims = {**held, **self._claims}
 
 
+class ForgetsTouchpointRefStore(MemoryStore):
+    """``add_touchpoint`` forgets the ref it stored: a webhook retry is stored a second time."""
+
+    def add_touchpoint(self, touchpoint: Touchpoint) -> tuple[Touchpoint, bool]:
+        with self._lock:
+            if isinstance(touchpoint, Touchpoint) and touchpoint.ref is not None:
+                self._touch_refs.pop((touchpoint.tenant, touchpoint.kind, touchpoint.ref), None)
+            return super().add_touchpoint(touchpoint)
+
+
+class CountsUncountedThanksStore(MemoryStore):
+    """``thanks_by_customer`` counts every thank-you, the ones sent too soon after another too."""
+
+    def thanks_by_customer(
+        self, tenant: str, *, below: int, limit: int | None = None
+    ) -> list[tuple[str, int, _dt.datetime | None]]:
+        with self._lock:
+            saved = self._touchpoints.get(tenant)
+            if saved is not None:
+                self._touchpoints[tenant] = [attrs.evolve(t, counted=True) for t in saved]
+            try:
+                return super().thanks_by_customer(tenant, below=below, limit=limit)
+            finally:
+                if saved is not None:
+                    self._touchpoints[tenant] = saved
+
+
+class PicksByNameStore(MemoryStore):
+    """``extra_mile_candidate`` ignores the seed: the least-picked customer first by name."""
+
+    def extra_mile_candidate(
+        self, tenant: str, *, eligible_since: _dt.datetime, seed: str
+    ) -> str | None:
+        first = super().extra_mile_candidate(tenant, eligible_since=eligible_since, seed=seed)
+        if first is None:
+            return None
+        picks: dict[str, int] = {}
+        for t in self.touchpoints(tenant, kind="extra_mile"):
+            picks[t.customer] = picks.get(t.customer, 0) + 1
+        eligible = {t.customer for t in self.touchpoints(tenant, since=eligible_since)}
+        eligible |= {c.customer for c in self.find(tenant, Query()) if c.made_at >= eligible_since}
+        return min(eligible, key=lambda c: (picks.get(c, 0), c))
+
+
 class ServesOutOfOrderStore(MemoryStore):
     """Serves the line newest first: a later order gets the stock before an earlier one."""
 
@@ -189,6 +234,9 @@ BROKEN: dict[str, type[MemoryStore]] = {
     "seconds-only": SecondsOnlyStore,
     "duplicate-notices": DuplicateNoticesStore,
     "claim-without-lock": ClaimWithoutLockStore,
+    "forgets-touchpoint-ref": ForgetsTouchpointRefStore,
+    "counts-uncounted-thanks": CountsUncountedThanksStore,
+    "picks-by-name": PicksByNameStore,
     "serves-out-of-order": ServesOutOfOrderStore,
 }
 
@@ -228,6 +276,18 @@ MUST_FAIL: dict[str, set[str]] = {
         "test_an_expired_claim_is_claimed_again",
         "test_release_gives_up_only_the_tokens_claims",
         "test_concurrent_claims_never_share_a_commitment",
+    },
+    "forgets-touchpoint-ref": {
+        "test_adding_a_known_ref_returns_the_stored_one_and_stores_nothing",
+        "test_concurrent_adds_of_one_touchpoint_ref_store_exactly_one",
+    },
+    "counts-uncounted-thanks": {
+        "test_uncounted_thank_yous_and_other_kinds_are_not_counted",
+        "test_thanks_by_customer_lists_relationships_below_the_target",
+    },
+    "picks-by-name": {
+        "test_picks_before_the_window_count_but_do_not_make_eligible",
+        "test_extra_mile_candidate_is_least_picked_then_first_by_pick_order",
     },
     "serves-out-of-order": {
         "test_whole_orders_in_turn_a_large_early_order_stops_the_line",

@@ -121,7 +121,6 @@ def test_the_shipped_stores_declare_every_port() -> None:
     assert kw.MemoryStore().ports == PORTS
     store = kw.SqlStore("sqlite://")
     try:
-        # the SQL touchpoints port arrives with migration 0005
-        assert store.ports == PORTS - {"touchpoints"}
+        assert store.ports == PORTS
     finally:
         store.close()

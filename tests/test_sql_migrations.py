@@ -58,7 +58,7 @@ def test_alembic_upgrade_head_equals_create_all(backend_url: str) -> None:
     try:
         migrate.upgrade(engine, table_prefix=migrated)
         by_hand.create_schema()
-        assert migrate.current(engine, table_prefix=migrated) == "0007"
+        assert migrate.current(engine, table_prefix=migrated) == "0008"
         for prefix in (migrated, created):
             metadata = build_metadata(prefix)
             ours = set(metadata.tables)
@@ -126,7 +126,7 @@ def test_upgrade_adopts_tables_made_by_create_schema(backend_url: str) -> None:
         store.create_schema()
         store.add(commitment())
         migrate.upgrade(engine, table_prefix=prefix)
-        assert migrate.current(engine, table_prefix=prefix) == "0007"
+        assert migrate.current(engine, table_prefix=prefix) == "0008"
         assert store.count("tenant-a", Query()) == 1
     finally:
         store.drop_schema()

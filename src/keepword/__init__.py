@@ -34,6 +34,7 @@ from keepword.escalation import (
 )
 from keepword.fairness import FairnessReport, Finding, WaitingEntry
 from keepword.notice import Notice
+from keepword.playbook import DEFAULT_PLAYBOOK, CareRule, Playbook
 from keepword.ports import (
     CommitmentRepository,
     Outbox,
@@ -44,20 +45,25 @@ from keepword.ports import (
     Waitlist,
 )
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
+from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore
+from keepword.telling import CustomerStatus, PromiseStatus, add_locale_dir
 from keepword.touchpoint import Touchpoint
 from keepword.tracker import Tracker
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DEFAULT_PLAYBOOK",
     "BusinessCalendar",
     "CalendarError",
+    "CareRule",
     "Clock",
     "Commitment",
     "CommitmentRepository",
     "ConflictError",
+    "CustomerStatus",
     "EscalationPolicy",
     "Event",
     "FairnessReport",
@@ -73,7 +79,9 @@ __all__ = [
     "NotFoundError",
     "Notice",
     "Outbox",
+    "Playbook",
     "PolicySet",
+    "PromiseStatus",
     "Query",
     "SchemaError",
     "ScoreRow",
@@ -86,6 +94,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "TickQueue",
+    "Ticker",
     "Touchpoint",
     "TouchpointLog",
     "Tracker",
@@ -93,6 +102,7 @@ __all__ = [
     "Waitlist",
     "Within",
     "__version__",
+    "add_locale_dir",
     "after_due",
     "at_due",
     "before_due",

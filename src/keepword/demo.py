@@ -13,10 +13,11 @@ import datetime as _dt
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from keepword._demo_care import run_care
 from keepword._demo_fairness import backorder_scene
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.clock import FrozenClock
@@ -24,7 +25,10 @@ from keepword.commitment import Commitment, Status
 from keepword.escalation import EscalationPolicy, PolicySet, Step, after_due, at_due, before_due
 from keepword.notice import Notice
 
-__all__ = ["SHOP_CALENDAR", "SHOP_POLICIES", "DemoResult", "simulate", "summarize"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["SHOP_CALENDAR", "SHOP_POLICIES", "DemoResult", "render", "simulate", "summarize"]
 
 #: The demo shop's hours: New York, weekdays and Saturday mornings, US holidays.
 SHOP_CALENDAR = BusinessCalendar(
@@ -40,30 +44,40 @@ SHOP_POLICIES = PolicySet(
             "replies",
             match={"kinds": ["reply"]},
             steps=[
-                Step(before_due(business_hours=1), notify="owner", quiet=True),
-                Step(at_due(), notify="manager"),
-                Step(after_due(business_hours=4), notify="support-lead", action="reassign"),
+                Step(
+                    before_due(business_hours=1), notify="owner", quiet=True, name="reply-reminder"
+                ),
+                Step(at_due(), notify="manager", name="reply-overdue"),
+                Step(
+                    after_due(business_hours=4),
+                    notify="support-lead",
+                    action="reassign",
+                    name="stale-reply",
+                ),
             ],
         ),
         EscalationPolicy(
             "shipping",
             match={"kinds": ["ship", "backorder"]},
             steps=[
-                Step(before_due(business_hours=2), notify="owner", quiet=True),
+                Step(
+                    before_due(business_hours=2), notify="owner", quiet=True, name="ship-reminder"
+                ),
                 Step(
                     after_due(hours=1),
                     notify="warehouse-manager",
                     action="raise_priority",
                     every=within(business_hours=4),
                     times=2,
+                    name="late-shipment",
                 ),
             ],
         ),
         EscalationPolicy(
             "default",
             steps=[
-                Step(before_due(business_hours=4), notify="owner"),
-                Step(at_due(), notify="manager"),
+                Step(before_due(business_hours=4), notify="owner", name="reminder"),
+                Step(at_due(), notify="manager", name="overdue"),
             ],
         ),
     ]
@@ -97,6 +111,7 @@ def simulate(
     days: int = 90,
     seed: int = 7,
     start: _dt.datetime | None = None,
+    on_day: Callable[[int], object] | None = None,
 ) -> DemoResult:
     """Run the shop for ``days`` days, hour by hour, and return what happened.
 
@@ -107,6 +122,8 @@ def simulate(
         days: how long to simulate.
         seed: the random seed (the run is deterministic for a seed).
         start: the first instant (default 2026-09-01 08:00 in New York).
+        on_day: called with the day's number (from 1) after each simulated
+            day, e.g. to move a progress bar.
     """
     begin = start or _dt.datetime(2026, 9, 1, 8, 0, tzinfo=SHOP_CALENDAR.zone)
     clock = FrozenClock(begin)
@@ -116,8 +133,11 @@ def simulate(
         if SHOP_CALENDAR.is_open(now):
             shop.take_orders(now)
         shop.work(now, staff_at_work=SHOP_CALENDAR.is_open(now))
+        run_care(shop, now)  # customer care: keepword._demo_care
         shop.tick()
         clock.advance(hours=1)
+        if on_day is not None and (_hour + 1) % 24 == 0:
+            on_day((_hour + 1) // 24)
     backorder_scene(shop.tracker, clock, shop.note)  # keepword._demo_fairness
     commitments = tuple(shop.tracker.find())
     delivered = shop.tracker.dispatch(lambda notice: None, limit=len(shop.notices) + 1).delivered
@@ -211,7 +231,7 @@ class _Shop:
             if notice.breach:
                 self.note(
                     f"escalated {notice.kind} {notice.customer} to {notice.recipient}"
-                    f" ({notice.action}, step {notice.step_index + 1})"
+                    f" ({notice.action}, {notice.step})"
                 )
             self.notices.append(notice)
 
@@ -256,3 +276,72 @@ def summarize(commitments: tuple[Commitment, ...]) -> list[dict[str, Any]]:
         rate = row["kept on time"] / decided if decided else 1.0
         out.append({"owner": owner, **row, "on-time rate": rate})
     return out
+
+
+def render(console: Console, result: DemoResult, *, db_path: str, timeline_rows: int = 25) -> None:
+    """Print a run: the example promise, the timeline, the scorecard and what fired.
+
+    Each section is its own function below, so a new scene adds one more.
+    """
+    console.rule(f"[bold]keepword demo[/]: a small shop, {result.days} days, stored in {db_path}")
+    console.print(f"Example promise: {result.example}", soft_wrap=True)
+    console.print()
+    _render_timeline(console, result, timeline_rows)
+    _render_owners(console, result)
+    _render_fired(console, result)
+    console.print(f"{result.delivered} notices delivered and acknowledged.")
+
+
+def _render_timeline(console: Console, result: DemoResult, rows: int) -> None:
+    """The first ``rows`` events, in the shop's zone, with the year."""
+    shown = result.timeline[:rows]
+    for at, text in shown:
+        local = at.astimezone(SHOP_CALENDAR.zone)
+        console.print(f"[dim]{local:%a %d %b %Y %H:%M %Z}[/]  {text}", soft_wrap=True)
+    if len(result.timeline) > len(shown):
+        console.print(f"[dim]... and {len(result.timeline) - len(shown)} more events[/]")
+
+
+def _render_owners(console: Console, result: DemoResult) -> None:
+    """The scorecard by owner."""
+    from rich.table import Table
+
+    table = Table(title="Promises by owner")
+    columns = (
+        "owner",
+        "made",
+        "kept on time",
+        "kept late",
+        "broken",
+        "cancelled",
+        "open",
+        "breached",
+        "on-time rate",
+    )
+    headers = {"kept on time": "on time", "kept late": "late", "on-time rate": "on-time"}
+    for column in columns:
+        table.add_column(
+            headers.get(column, column), justify="left" if column == "owner" else "right"
+        )
+    for row in summarize(result.commitments):
+        table.add_row(
+            *(f"{row[c]:.1%}" if c == "on-time rate" else str(row.get(c, 0)) for c in columns)
+        )
+    console.print(table)
+
+
+def _render_fired(console: Console, result: DemoResult) -> None:
+    """The reminders and escalations fired, by step."""
+    from rich.table import Table
+
+    fired = Table(title="Reminders and escalations fired (all delivered through the outbox)")
+    for column in ("step", "recipient", "action", "fired", "late"):
+        fired.add_column(column, justify="left" if column in ("step", "recipient") else "right")
+    counts: dict[tuple[str, str, str], list[int]] = {}
+    for notice in result.notices:
+        tally = counts.setdefault((notice.step, notice.recipient, notice.action), [0, 0])
+        tally[0] += 1
+        tally[1] += notice.late
+    for (step, recipient, action), (n, late) in sorted(counts.items()):
+        fired.add_row(step, recipient, action, str(n), str(late))
+    console.print(fired)

@@ -66,6 +66,7 @@ __all__ = [
     "Query",
     "Store",
     "TickQueue",
+    "TickQueueAllTenants",
     "TouchpointLog",
     "Waitlist",
     "check_commitment",
@@ -74,6 +75,7 @@ __all__ = [
     "check_query",
     "check_write",
     "declared_ports",
+    "group_fires",
     "require_port",
     "version_conflict",
 ]
@@ -490,6 +492,61 @@ class TickQueue(Protocol):
 
 
 @runtime_checkable
+class TickQueueAllTenants(Protocol):
+    """An optional addition to :class:`TickQueue`: claim due work across every tenant.
+
+    What :class:`keepword.Ticker` needs to serve thousands of tenants with a
+    few workers.  ``MemoryStore`` and ``SqlStore`` have it; a store without
+    it still ticks tenant by tenant through :meth:`TickQueue.claim_due`.
+    Claims made here are written and released with the ordinary
+    :meth:`TickQueue.fire_many` and :meth:`TickQueue.release`, per the
+    claimed commitment's own ``tenant``.
+    """
+
+    def claim_due_any(
+        self, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Commitment]]:
+        """Claim up to ``limit`` due commitments of any tenants, in ``(next_action_at, id)`` order.
+
+        Exactly :meth:`TickQueue.claim_due` without the tenant filter: OPEN
+        commitments with ``next_action_at <= now`` whose claim is free or
+        expired by the store's clock, skipping rows another worker holds.
+        One token covers the whole claim; each commitment carries its tenant.
+
+        Returns:
+            ``(token, claimed)`` in ``(next_action_at, id)`` order; may be empty.
+
+        Raises:
+            InvalidArgumentError: a bad ``now``, ``limit``, ``lease`` or ``worker``.
+        """
+        ...
+
+    def fire_many_any(
+        self, fires: Sequence[Fire], *, token: str
+    ) -> list[Commitment | ConflictError | NotFoundError]:
+        """:meth:`TickQueue.fire_many` for fires of several tenants, each under its own.
+
+        Each fire is judged and written exactly as :meth:`TickQueue.fire_many`
+        does for its commitment's tenant; each tenant's passing fires are
+        written all or nothing (a store may write the whole batch in one
+        transaction).
+
+        Returns:
+            One entry per fire, in order, as :meth:`TickQueue.fire_many`.
+
+        Raises:
+            InvalidArgumentError: as :meth:`TickQueue.fire_many` (checked per
+                tenant); that tenant's fires are not written.
+            ConflictError: a new notice reuses a stored notice's id.
+        """
+        ...
+
+    def next_action_at_any(self) -> _dt.datetime | None:
+        """The earliest ``next_action_at`` among every tenant's OPEN commitments, or ``None``."""
+        ...
+
+
+@runtime_checkable
 class Outbox(Protocol):
     """The transactional outbox: notices fired by the tick, delivered at least once.
 
@@ -803,6 +860,27 @@ def check_write(commitment: Any, expected_version: Any) -> Commitment:
             argument="commitment",
         )
     return new
+
+
+def group_fires(fires: Any) -> dict[str, list[Fire]]:
+    """``fires`` grouped by their commitment's tenant (in first-seen order), each group checked.
+
+    Raises:
+        InvalidArgumentError: not a sequence of :class:`Fire`, or one
+            commitment twice (see :func:`check_fires`).
+    """
+    if isinstance(fires, (str, bytes)) or not isinstance(fires, Sequence):
+        raise InvalidArgumentError("must be a sequence of Fire", argument="fires")
+    groups: dict[str, list[Fire]] = {}
+    for i, fire in enumerate(fires):
+        if not isinstance(fire, Fire):
+            raise InvalidArgumentError(
+                f"must be a Fire, not {type(fire).__name__}", argument=f"fires[{i}]"
+            )
+        groups.setdefault(fire.commitment.tenant, []).append(fire)
+    for tenant, mine in groups.items():
+        check_fires(tenant, mine)
+    return groups
 
 
 def check_fires(tenant: str, fires: Any) -> list[Fire]:

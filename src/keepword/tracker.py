@@ -32,7 +32,7 @@ from typing import Any
 from keepword import explain as _explain
 from keepword import transitions as _t
 from keepword._instant import to_utc
-from keepword._validate import check_positive
+from keepword._validate import check_identifier, check_positive
 from keepword.calendar import BusinessCalendar, Within
 from keepword.clock import Clock
 from keepword.commitment import Commitment
@@ -46,13 +46,28 @@ from keepword.fairness import (
     WaitingEntry,
 )
 from keepword.notice import Notice
+from keepword.playbook import Playbook
 from keepword.ports import CommitmentRepository
-from keepword.services import allocating, auditing, delivering, finding, keeping, promising, ticking
+from keepword.services import (
+    allocating,
+    auditing,
+    caring,
+    delivering,
+    finding,
+    keeping,
+    promising,
+    replying,
+    telling,
+    ticking,
+)
 from keepword.services._context import CommitmentOrId, Context
+from keepword.services.caring import ExtraMile, OwedThanks, ThankYou, Touched
 from keepword.services.delivering import DispatchReport
 from keepword.services.keeping import MAX_RETRIES
 from keepword.services.promising import PromiseRequest
 from keepword.services.ticking import TickReport
+from keepword.telling import CustomerStatus
+from keepword.touchpoint import Touchpoint
 
 __all__ = ["MAX_RETRIES", "DispatchReport", "TickReport", "Tracker"]
 
@@ -77,6 +92,14 @@ class Tracker:
         tier_for: optionally, ``customer -> tier | None`` for policy matching.
         late_after: how late a step may fire before its notice is flagged late.
         lease: how long a tick's or a deliverer's claim holds.
+        playbook: the customer-care :class:`~keepword.playbook.Playbook`
+            (default :data:`~keepword.playbook.DEFAULT_PLAYBOOK`).
+        playbook_for: optionally, ``customer -> Playbook | None``, the
+            playbook for a customer (``None`` means the default ``playbook``).
+        locale_for: optionally, ``customer -> language tag | None`` (``"sv"``,
+            ``"zh_CN"``), the language customer-facing texts use for them
+            (``None`` means the language of the customer's calendar's
+            country, else English).
 
     Every method that takes a commitment accepts the :class:`Commitment`
     itself or its id.
@@ -103,6 +126,9 @@ class Tracker:
         tier_for: Callable[[str], str | None] | None = None,
         late_after: _dt.timedelta = _dt.timedelta(minutes=5),
         lease: _dt.timedelta = _dt.timedelta(seconds=60),
+        playbook: Playbook | None = None,
+        playbook_for: Callable[[str], Playbook | None] | None = None,
+        locale_for: Callable[[str], str | None] | None = None,
     ):
         self._ctx = Context(
             store=store,
@@ -114,6 +140,9 @@ class Tracker:
             tier_for=tier_for,
             late_after=late_after,
             lease=lease,
+            playbook=playbook,
+            playbook_for=playbook_for,
+            locale_for=locale_for,
         )
 
     def __repr__(self) -> str:
@@ -330,17 +359,63 @@ class Tracker:
         """
         return finding.overdue(self._ctx, filters)
 
-    def explain(self, commitment: CommitmentOrId) -> str:
-        """Say in plain words why a commitment is due when it is.
+    def explain(
+        self,
+        commitment: CommitmentOrId,
+        *,
+        audience: _explain.Audience = "staff",
+        locale: str | None = None,
+    ) -> str:
+        """Say in plain words why a commitment is due when it is, or what its customer can expect.
 
-        The calendar's explanation of the deadline spec from when it was set
-        (the promise or the last renegotiation), then how pauses moved it,
-        then how it ended.
+        Staff (the default) read, in English, the calendar's explanation of the
+        deadline spec from when it was set (the promise or the last
+        renegotiation), the pauses that moved it, how it ended, and the
+        escalation policy's next step.
+        The customer reads one sentence in their language and time zone, with
+        "today", "tomorrow" and "by Friday" judged from the tracker's clock and
+        no internal words: "You'll hear from us by Friday 27 November, 17:00."
+
+        Args:
+            commitment: the commitment or its id.
+            audience: ``"staff"`` or ``"customer"``.
+            locale: the customer's language (``"en"``, ``"sv"``, ``"zh"``, ...);
+                by default ``locale_for``'s choice, else the language of the
+                calendar's country, else English.
 
         Raises:
+            InvalidArgumentError: an unknown audience or a malformed locale.
             NotFoundError: given an id that is not in this tenant.
         """
-        return _explain.explain(self.get(commitment))
+        return telling.explain(self._ctx, commitment, audience, locale)
+
+    def locale_for(self, customer: str) -> str:
+        """The language customer-facing texts for ``customer`` are in (see ``locale_for=``)."""
+        return self._ctx.locale_of(check_identifier(customer, "customer"))
+
+    def status_for(
+        self,
+        customer: str,
+        *,
+        locale: str | None = None,
+        kept_within: _dt.timedelta = _dt.timedelta(days=30),
+    ) -> CustomerStatus:
+        """A customer's promises as data for a host's status page or e-mail.
+
+        Each open promise with its customer-facing sentence (replies owed on
+        the customer's messages apart), paused ones saying why, and those kept
+        within ``kept_within``; no internal fields, and only this tenant's
+        promises to this customer.  ``to_dict()`` gives JSON.
+
+        Args:
+            customer: the customer's id.
+            locale: the language of the sentences (default as for :meth:`explain`).
+            kept_within: how far back kept promises are shown.
+
+        Raises:
+            InvalidArgumentError: a malformed customer, locale or ``kept_within``.
+        """
+        return telling.status_for(self._ctx, customer, locale, kept_within)
 
     # ------------------------------------------------------------------ changing
 
@@ -600,6 +675,223 @@ class Tracker:
         []
         """
         return delivering.dispatch(self._ctx, handler, limit, lease)
+
+    # ------------------------------------------------------------------ customer care
+
+    @property
+    def playbook(self) -> Playbook:
+        """The default customer-care playbook."""
+        return self._ctx.playbook
+
+    def playbook_for(self, customer: str) -> Playbook:
+        """The playbook for ``customer`` (``playbook_for(customer)`` or the default)."""
+        return self._ctx.playbook_of(customer)
+
+    def received(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        ref: str,
+        thread: str | None = None,
+        at: _dt.datetime | None = None,
+        automated: bool = False,
+    ) -> Commitment | None:
+        """Record a message from a customer and open the reply it is owed.
+
+        The reply (kind ``"reply"``, ``external_ref`` ``"reply:" + ref``) is
+        due by the playbook's response target for ``channel``, counted in the
+        customer's business time from ``at`` (from the next opening when the
+        business is closed).  The same ``ref`` again returns the same
+        commitment.  A message from the customer resumes their commitments
+        paused with one of the playbook's waiting-on-customer reasons (the
+        deadline moves by the business time paused) and, if the playbook says
+        so, cancels their pending follow-ups.  An ``automated`` message (an
+        out-of-office, a bounce) is recorded and owes nothing: returns ``None``.
+
+        Raises:
+            InvalidArgumentError: a bad argument (a channel the playbook does
+                not accept, an empty customer, a future ``at``), naming it.
+            NaiveDatetimeError: ``at`` is naive.
+            ConflictError: ``ref`` was received from another customer.
+            MissingPortError: the store has no touchpoint log.
+        """
+        return replying.received(
+            self._ctx,
+            customer,
+            channel=channel,
+            ref=ref,
+            thread=thread,
+            at=at,
+            automated=automated,
+        )
+
+    def replied(
+        self,
+        ref: str,
+        *,
+        automated: bool = False,
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+    ) -> list[Commitment]:
+        """Record a reply to message ``ref``; returns the reply commitments it kept.
+
+        A person's reply keeps the reply owed for the message and every
+        earlier open one on the same thread (no thread: the message alone); an
+        ``automated`` reply is recorded and keeps nothing.  A message received
+        after the reply owes a new reply.
+
+        Raises:
+            NotFoundError: no message ``ref`` was received.
+            InvalidArgumentError: ``at`` before the message, or in the future.
+        """
+        return replying.replied(self._ctx, ref, automated=automated, at=at, actor=actor)
+
+    def no_reply_needed(self, ref: str, *, reason: str, actor: str) -> Commitment:
+        """Waive the reply owed for message ``ref`` (a "thanks, solved!"), on the record.
+
+        Cancels it with ``{"reason": reason, "waived": true}`` in its history.
+
+        Raises:
+            NotFoundError: no message ``ref``, or it owes no reply.
+            InvalidArgumentError: ``reason`` or ``actor`` missing.
+            InvalidTransitionError: the reply is already closed.
+        """
+        return replying.no_reply_needed(self._ctx, ref, reason=reason, actor=actor)
+
+    def occurred(
+        self,
+        customer: str,
+        occasion: str,
+        *,
+        at: _dt.datetime | None = None,
+        ref: str | None = None,
+        on: _dt.date | None = None,
+        channel: str | None = None,
+        actor: str | None = None,
+    ) -> list[Commitment]:
+        """Record an occasion (``"sale"``, ``"referral"``, ...) and open what the playbook names.
+
+        Each commitment is due per its rule: ``within(...)`` after ``at``, or
+        ``before=N`` business days before the date ``on``.  The same ``ref``
+        twice opens nothing new and returns the first call's commitments.  A
+        quiet occasion (a complaint) holds open thank-yous (paused) until its
+        closing occasion (the complaint resolved) resumes them.
+
+        Raises:
+            KeepwordError: the playbook has no rule for ``occasion``.
+            InvalidArgumentError: a bad argument, naming it (nothing written).
+            ConflictError: ``ref`` was recorded for another customer or occasion.
+        """
+        return caring.occurred(
+            self._ctx, customer, occasion, at=at, ref=ref, on=on, channel=channel, actor=actor
+        )
+
+    def thank(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        occasion: str | None = None,
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+    ) -> ThankYou:
+        """Record a thank-you and keep the oldest matching open thank-you commitment.
+
+        One within the playbook's minimum spacing of the last counted one is
+        recorded but not counted; while a quiet occasion (a complaint) is open
+        it is held: nothing is recorded, and the result says why.
+        """
+        return caring.thank(
+            self._ctx, customer, channel=channel, occasion=occasion, at=at, actor=actor
+        )
+
+    def owed_thanks(self, limit: int | None = None) -> list[OwedThanks]:
+        """Relationships below the playbook's thank-you target, by customer (one query)."""
+        return caring.owed_thanks(self._ctx, limit)
+
+    def touchpoints(self, customer: str, *, kind: str | None = None) -> list[Touchpoint]:
+        """The customer's story: their touchpoints in order."""
+        return caring.touchpoints(self._ctx, customer, kind=kind)
+
+    def touched(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        kind: str = "contact",
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+        ref: str | None = None,
+        occasion: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Touched:
+        """Record any other touchpoint; a ``"contact"`` keeps an open keep-in-touch.
+
+        A ``"follow_up"`` keeps the oldest open follow-up (as
+        :meth:`followed_up`); ``"contact"`` and ``"keep_in_touch"`` keep the
+        oldest open keep-in-touch commitment.  A repeated ``ref`` records
+        nothing new.
+
+        Raises:
+            InvalidArgumentError: a kind with its own method (``"thank_you"``,
+                ``"received"``, ``"reply"``, ``"occasion"``, ``"extra_mile"``).
+        """
+        return caring.touched(
+            self._ctx,
+            customer,
+            kind=kind,
+            channel=channel,
+            at=at,
+            actor=actor,
+            ref=ref,
+            occasion=occasion,
+            data=data,
+        )
+
+    def followed_up(
+        self,
+        customer: str,
+        *,
+        channel: str,
+        at: _dt.datetime | None = None,
+        actor: str | None = None,
+        ref: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> Touched:
+        """Record a follow-up and keep the customer's oldest open follow-up commitment."""
+        return caring.followed_up(
+            self._ctx, customer, channel=channel, at=at, actor=actor, ref=ref, data=data
+        )
+
+    def keep_in_touch(
+        self, *, at: _dt.datetime | None = None, limit: int | None = None
+    ) -> list[Commitment]:
+        """Open a keep-in-touch commitment for each customer silent past the longest silence.
+
+        Run it as often as you like (daily, say): one commitment per customer
+        and silence; it is not run by :meth:`tick`.  Returns the ones opened now.
+        """
+        return caring.keep_in_touch(self._ctx, at=at, limit=limit)
+
+    def extra_mile(
+        self, period: str = "month", *, at: _dt.datetime | None = None, actor: str | None = None
+    ) -> ExtraMile | None:
+        """Pick this period's customer for a special gesture and open a commitment for it.
+
+        Never the same customer twice until every eligible customer (a
+        touchpoint or a commitment in the last 12 months) has had a turn; the
+        pick is reproducible (seeded by tenant and period).  Asking again in
+        the same period, from any number of processes, returns the same pick
+        and opens nothing new.  ``None`` when nobody is eligible.
+
+        Args:
+            period: ``"week"``, ``"month"``, ``"quarter"`` or ``"year"``, in
+                the default calendar's zone.
+            at: when (default now).
+            actor: who asked.
+        """
+        return caring.extra_mile(self._ctx, period=period, at=at, actor=actor)
 
     # ------------------------------------------------------------------ fairness
 

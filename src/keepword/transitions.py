@@ -433,17 +433,31 @@ def fail(c: Commitment, *, now: _dt.datetime, reason: str, actor: str | None = N
 
 
 def cancel(
-    c: Commitment, *, now: _dt.datetime, reason: str | None = None, actor: str | None = None
+    c: Commitment,
+    *,
+    now: _dt.datetime,
+    reason: str | None = None,
+    actor: str | None = None,
+    waived: bool = False,
 ) -> Change:
     """Cancel a commitment: the customer withdrew it, or it no longer applies.
 
+    ``waived=True`` records that it was waived on purpose (a reply nobody
+    needs: ``{"reason": ..., "waived": true}`` in the event; a reason is then
+    required), so response-time figures leave it out and audits can list it.
+
     Raises:
         InvalidTransitionError: it is already kept, broken or cancelled.
+        InvalidArgumentError: ``waived`` without a reason.
     """
     _require(c, "cancel", Status.OPEN, Status.PAUSED)
     now = to_utc(now, "now")
     draft = _Draft(c, _actor(actor))
-    draft.emit("cancelled", now, {"reason": _optional_reason(reason)})
+    data: dict[str, Any] = {"reason": _optional_reason(reason)}
+    if waived is True:
+        data["reason"] = _required_reason(reason)
+        data["waived"] = True
+    draft.emit("cancelled", now, data)
     return draft.done()
 
 

@@ -22,7 +22,8 @@ from keepword.clock import Clock, SystemClock
 from keepword.commitment import Commitment
 from keepword.errors import InvalidArgumentError, NotFoundError
 from keepword.escalation import EscalationPolicy, PolicySet
-from keepword.ports import CommitmentRepository, Outbox, TickQueue, require_port
+from keepword.playbook import DEFAULT_PLAYBOOK, Playbook
+from keepword.ports import CommitmentRepository, Outbox, TickQueue, TouchpointLog, require_port
 
 __all__ = ["CommitmentOrId", "Context"]
 
@@ -70,6 +71,16 @@ def _policies(value: Any) -> PolicySet | None:
     return PolicySet(value)
 
 
+def _playbook(value: Any) -> Playbook:
+    if value is None:
+        return DEFAULT_PLAYBOOK
+    if not isinstance(value, Playbook):
+        raise InvalidArgumentError(
+            f"must be a Playbook, not {type(value).__name__}", argument="playbook"
+        )
+    return value
+
+
 def _tenant(value: Any) -> str:
     return check_identifier(value, "tenant")
 
@@ -110,6 +121,11 @@ class Context:
         tier_for: ``customer -> tier | None``, or ``None``.
         late_after: how late a step may fire before it is flagged late.
         lease: how long a claim (of due work or of notices) holds.
+        playbook: the customer-care playbook (default :data:`DEFAULT_PLAYBOOK`).
+        playbook_for: ``customer -> Playbook | None``, or ``None``.
+        locale_for: ``customer -> language tag | None`` (``"sv"``, ``"zh_CN"``),
+            the language a customer is told in (``None``: the language of
+            the customer's calendar's country, else English), or ``None``.
 
     Raises:
         InvalidArgumentError: naming the field that is wrong.
@@ -128,6 +144,13 @@ class Context:
     )
     late_after: _dt.timedelta = attrs.field(default=_dt.timedelta(minutes=5), converter=_late_after)
     lease: _dt.timedelta = attrs.field(default=_dt.timedelta(seconds=60), converter=_lease)
+    playbook: Playbook = attrs.field(default=None, converter=_playbook)
+    playbook_for: Callable[[str], Playbook | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
+    locale_for: Callable[[str], str | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
     _worker: _WorkerId = attrs.field(factory=_WorkerId, init=False, eq=False, repr=False)
 
     def now(self) -> _dt.datetime:
@@ -193,3 +216,43 @@ class Context:
         """Raise :class:`NotFoundError` if ``commitment`` is another tenant's."""
         if commitment.tenant != self.tenant:
             raise NotFoundError("commitment", commitment.id, argument="commitment")
+
+    def playbook_of(self, customer: str) -> Playbook:
+        """The playbook for ``customer``: ``playbook_for(customer)`` or the default one.
+
+        Raises:
+            InvalidArgumentError: ``playbook_for`` returned something other
+                than a playbook or ``None``.
+        """
+        if self.playbook_for is None:
+            return self.playbook
+        chosen = self.playbook_for(customer)
+        if chosen is None:
+            return self.playbook
+        if not isinstance(chosen, Playbook):
+            raise InvalidArgumentError(
+                f"returned {type(chosen).__name__}, not a Playbook", argument="playbook_for"
+            )
+        return chosen
+
+    def touchpoint_log(self, action: str) -> TouchpointLog:
+        """The store as a touchpoint log, or :class:`MissingPortError` naming ``action``."""
+        require_port(self.store, "touchpoints", action)
+        return cast(TouchpointLog, self.store)
+
+    def locale_of(self, customer: str) -> str:
+        """The language ``customer`` is told in: ``locale_for``'s choice, else their calendar's.
+
+        The calendar's country gives the default (``SE`` -> ``sv``); either
+        resolves to the most specific language with a catalog, else English.
+
+        Raises:
+            InvalidArgumentError: ``locale_for`` returned something other than
+                a language tag or ``None``.
+        """
+        from keepword import _locales
+
+        chosen = None if self.locale_for is None else self.locale_for(customer)
+        if chosen is None:
+            return _locales.resolve(_locales.default_locale(self.calendar_of(customer).country))
+        return _locales.resolve(_locales.check_locale(chosen, "locale_for"))

@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from keepword._instant import to_utc
-from keepword._validate import check_identifier, check_positive
+from keepword._validate import check_identifier, check_positive, check_text
 from keepword.commitment import Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.touchpoint import Touchpoint, pick_order
@@ -145,8 +145,7 @@ class MemoryTouchpoints:
         """See :meth:`keepword.ports.TouchpointLog.extra_mile_candidate`."""
         check_identifier(tenant, "tenant")
         since = to_utc(eligible_since, "eligible_since")
-        if not isinstance(seed, str):
-            raise InvalidArgumentError(f"must be a str, not {type(seed).__name__}", argument="seed")
+        check_text(seed, "seed")  # a NUL or a lone surrogate has no md5 in any database
         with self._lock:
             touches = list(self._touchpoints.get(tenant, ()))
             rows = list(self._rows.get(tenant, {}).values())

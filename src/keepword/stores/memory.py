@@ -47,6 +47,7 @@ from keepword.ports import (
     check_new_commitment,
     check_query,
     check_write,
+    group_fires,
     version_conflict,
 )
 from keepword.stores._memory_touchpoints import MemoryTouchpoints
@@ -524,6 +525,61 @@ class MemoryStore(MemoryTouchpoints, MemoryWaitlists):
             while heap and self._queued.get(heap[0][1]) != heap[0][0]:
                 heapq.heappop(heap)  # stale
             return heap[0][0] if heap else None
+
+    def claim_due_any(
+        self, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Commitment]]:
+        """Claim up to ``limit`` due commitments of any tenants, in ``(next_action_at, id)`` order.
+
+        See :meth:`keepword.ports.TickQueueAllTenants.claim_due_any`.  Merges
+        the tenants' heaps (the reference store favours clarity: it looks at
+        every due entry).
+
+        Raises:
+            InvalidArgumentError: a bad ``now``, ``limit``, ``lease`` or ``worker``.
+        """
+        now = to_utc(now, "now")
+        limit = check_positive(limit, "limit")
+        length = check_lease(lease)
+        check_identifier(worker, "worker")
+        token = uuid.uuid4().hex
+        with self._lock:
+            clock = self._clock()
+            due = sorted(
+                (at, id)
+                for id, at in self._queued.items()
+                if at <= now and (self._claims.get(id) is None or self._claims[id].until <= clock)
+            )[:limit]
+            until = _lease_end(clock, length)
+            for _at, id in due:
+                self._claims[id] = _Claim(token, until, worker)
+            return token, [self._rows[self._tenant_of[id]][id] for _at, id in due]
+
+    def fire_many_any(
+        self, fires: Sequence[Fire], *, token: str
+    ) -> list[Commitment | ConflictError | NotFoundError]:
+        """:meth:`fire_many` per tenant, the outcomes in the order of ``fires``.
+
+        See :meth:`keepword.ports.TickQueueAllTenants.fire_many_any`.
+
+        Raises:
+            InvalidArgumentError: as :meth:`fire_many`; that tenant's fires are not written.
+            ConflictError: a new notice reuses a stored notice's id.
+        """
+        groups = group_fires(fires)
+        outcomes: dict[str, Commitment | ConflictError | NotFoundError] = {}
+        with self._lock:
+            for tenant, mine in groups.items():
+                for fire, outcome in zip(
+                    mine, self.fire_many(tenant, mine, token=token), strict=True
+                ):
+                    outcomes[fire.commitment.id] = outcome
+        return [outcomes[f.commitment.id] for f in fires]
+
+    def next_action_at_any(self) -> _dt.datetime | None:
+        """The earliest ``next_action_at`` of every tenant's OPEN commitments (claimed too)."""
+        with self._lock:
+            return min(self._queued.values(), default=None)
 
     # ------------------------------------------------------------------ the outbox
 

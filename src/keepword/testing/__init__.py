@@ -5,13 +5,14 @@ Public API.  Importing its contents needs pytest and hypothesis
 
 - :class:`StoreContract` (all ports), :class:`CommitmentRepositoryContract`,
   :class:`TickQueueContract`, :class:`OutboxContract`,
-  :class:`WaitlistContract`: pytest classes to
-  subclass with a ``store`` fixture (:mod:`keepword.testing.contract`).
+  :class:`TouchpointLogContract`, :class:`WaitlistContract`: pytest classes
+  to subclass with a ``store`` fixture (:mod:`keepword.testing.contract`).
 - :func:`fire_one`: fire one claimed commitment through ``fire_many``.
 - :data:`HOSTILE_STRINGS`: strings that break careless storage.
 - :func:`make_commitment`, :func:`next_state`, :func:`with_status`,
   :func:`assert_same_commitment`, :func:`notice_content`, :data:`T0`,
-  :data:`LADDER`: building blocks for store tests.
+  :data:`LADDER`, :func:`make_touchpoint`, :func:`assert_same_touchpoint`:
+  building blocks for store tests.
 - :mod:`keepword.testing.stateful` (the state machine) and
   :mod:`keepword.testing.strategies` (Hypothesis strategies).
 
@@ -35,9 +36,12 @@ if TYPE_CHECKING:
         OutboxContract,
         StoreContract,
         TickQueueContract,
+        TouchpointLogContract,
         WaitlistContract,
         assert_same_commitment,
+        assert_same_touchpoint,
         make_commitment,
+        make_touchpoint,
         next_state,
         notice_content,
         with_status,
@@ -51,10 +55,13 @@ __all__ = [
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
+    "TouchpointLogContract",
     "WaitlistContract",
     "assert_same_commitment",
+    "assert_same_touchpoint",
     "fire_one",
     "make_commitment",
+    "make_touchpoint",
     "next_state",
     "notice_content",
     "with_status",

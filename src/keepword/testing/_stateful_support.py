@@ -73,6 +73,11 @@ _POLICIES: tuple[EscalationPolicy | None, ...] = (
         steps=[Step(after_due(minutes=30), every=_dt.timedelta(hours=8), times=3)],
     ),
 )
+# Touchpoints: customers that differ by one code point, the kinds the aggregates
+# read (and one differing by case), refs a webhook retries.
+_TOUCH_CUSTOMERS = ("acct-42", "Acct-42", "acct-43", "\u00e9", "e\u0301", "O'Brien'; --")
+_TOUCH_KINDS = ("thank_you", "extra_mile", "received", "Thank_you")
+_TOUCH_REFS = (None, None, "mail-1", "mail-2", "Mail-1")
 _LEASE = _dt.timedelta(hours=1)
 """A lease no step outlives: claims held across steps stay held."""
 _CRASH_LEASE = _dt.timedelta(milliseconds=2)

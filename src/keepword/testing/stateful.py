@@ -13,7 +13,10 @@ tick's steps run too: ``claim_due`` + :func:`~keepword.transitions.escalate` +
 ``fire`` (some ticks re-send notices already fired, some hold their claim
 across other steps, some crash and drop it), and the outbox's
 ``claim_notices``, ``ack_notices`` and ``release_notices`` (and a consumer
-that crashes holding its claim).
+that crashes holding its claim).  On a store that declares the
+``"touchpoints"`` port, touchpoints are added too (webhook retries of one
+ref, reused ids, hostile customers) and every query of that port is asked
+of both stores.
 After every step the invariants check the whole state:
 
 - both stores hold exactly the same commitments in each tenant (divergences = 0);
@@ -24,7 +27,9 @@ After every step the invariants check the whole state:
 - both stores hold the same deliverable notices, oldest first, and agree on
   ``next_action_at``;
 - at most one notice per idempotency key, and none fired after its
-  commitment ended.
+  commitment ended;
+- both stores hold the same touchpoints in each tenant, and agree on who is
+  owed thanks, who is next for an extra mile and who went quiet.
 
 Crashed claims use a lease of a few milliseconds and the step then waits
 (about 30 ms of real time) until it has surely expired, by any clock.
@@ -56,6 +61,7 @@ from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    invariant,
     precondition,
     rule,
     run_state_machine_as_test,
@@ -96,6 +102,9 @@ from keepword.testing._stateful_support import (
     _TAGS,
     _TERMS,
     _TEXT,
+    _TOUCH_CUSTOMERS,
+    _TOUCH_KINDS,
+    _TOUCH_REFS,
     _WAITING,
     StoreInvariants,
     _calendars,
@@ -104,6 +113,7 @@ from keepword.testing._stateful_support import (
     _run,
 )
 from keepword.testing.contract._support import notice_content
+from keepword.touchpoint import Touchpoint
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -169,6 +179,9 @@ class StoreStateMachine(StoreInvariants, RuleBasedStateMachine):
         self.held_ticks: list[tuple[str, dict[int, str], list[Commitment]]] = []
         self.held_notices: list[tuple[str, dict[int, str], list[str]]] = []
         self.notice_of_key: dict[tuple[str, str], str] = {}
+        # the touchpoints port: every (tenant, id) stored, and the stored ones with a ref
+        self.touch_keys: list[tuple[str, str]] = []
+        self.touch_with_ref: list[Touchpoint] = []
 
     # ------------------------------------------------------------------ hooks
 
@@ -673,6 +686,136 @@ class StoreStateMachine(StoreInvariants, RuleBasedStateMachine):
         )
         self.both(f"find({tenant}, {query!r})", lambda s: s.find(tenant, query))
         self.both(f"count({tenant}, ...)", lambda s: s.count(tenant, query))
+
+    # ------------------------------------------------------------------ rules: touchpoints
+
+    def _logs_touchpoints(self) -> bool:
+        return "touchpoints" in declared_ports(self.store)
+
+    def _touchpoint(self, data: st.DataObject, *, id: str | None = None) -> Touchpoint:
+        draw = data.draw
+        back = draw(st.integers(0, 3 * 24 * 60), label="minutes ago")
+        return Touchpoint(
+            id=self.new_id() if id is None else id,
+            tenant=draw(self._tenant_choice, label="tenant"),
+            customer=draw(st.sampled_from(_TOUCH_CUSTOMERS), label="customer"),
+            channel=draw(st.sampled_from(("email", "card", "phone")), label="channel"),
+            kind=draw(st.sampled_from(_TOUCH_KINDS), label="kind"),
+            at=self.now - _dt.timedelta(minutes=back),
+            actor=draw(_ACTORS, label="actor"),
+            automated=draw(st.booleans(), label="automated"),
+            ref=draw(st.sampled_from(_TOUCH_REFS), label="ref"),
+            thread=draw(st.sampled_from((None, "thread-1")), label="thread"),
+            counted=draw(st.booleans(), label="counted"),
+            data=draw(st.sampled_from(({}, {"n": 1}, {"n": 1.0, "why": "' OR 1=1"})), label="data"),
+        )
+
+    @precondition(lambda self: self._logs_touchpoints())
+    @rule(data=st.data())
+    def add_touchpoint(self, data: st.DataObject) -> None:
+        """Record a touchpoint; a known ``(tenant, kind, ref)`` returns the stored one."""
+        t = self._touchpoint(data)
+        result = self.both(
+            f"add_touchpoint({t.id}, {t.tenant}, {t.kind}, ref={t.ref!r})",
+            lambda s: s.add_touchpoint(t),
+        )
+        if result is not None and result[1]:
+            self.touch_keys.append((t.tenant, t.id))
+            if t.ref is not None:
+                self.touch_with_ref.append(t)
+
+    @precondition(lambda self: self._logs_touchpoints() and bool(self.touch_with_ref))
+    @rule(data=st.data())
+    def retry_a_touchpoint(self, data: st.DataObject) -> None:
+        """A webhook retry: a stored ref again, under a new id, later: the stored one comes back."""
+        stored = data.draw(st.sampled_from(self.touch_with_ref), label="retried")
+        again = attrs.evolve(stored, id=self.new_id(), at=self.now, counted=not stored.counted)
+        self.both(
+            f"add_touchpoint(retry of {stored.id}, ref={stored.ref!r})",
+            lambda s: s.add_touchpoint(again),
+        )
+
+    @precondition(lambda self: self._logs_touchpoints() and bool(self.touch_keys))
+    @rule(data=st.data())
+    def add_a_touchpoint_with_an_existing_id(self, data: st.DataObject) -> None:
+        """Reusing a stored id (of either tenant) conflicts, unless the ref is known already."""
+        _, id = data.draw(st.sampled_from(self.touch_keys), label="existing id")
+        t = self._touchpoint(data, id=id)
+        self.both(f"add_touchpoint(existing id {id}, ref={t.ref!r})", lambda s: s.add_touchpoint(t))
+
+    @precondition(lambda self: self._logs_touchpoints())
+    @rule(data=st.data(), question=st.sampled_from(("log", "ref", "thanks", "extra", "silent")))
+    def ask_touchpoints(self, data: st.DataObject, question: str) -> None:
+        """Ask one of the port's questions, with drawn filters, of both stores."""
+        draw = data.draw
+        tenant = draw(self._tenant_choice, label="tenant")
+        when = self.now - _dt.timedelta(minutes=draw(st.integers(0, 4 * 24 * 60), label="ago"))
+        limit = draw(_LIMITS, label="limit")
+        if question == "log":
+            customer = draw(st.sampled_from((None, *_TOUCH_CUSTOMERS)), label="customer")
+            kind = draw(st.sampled_from((None, *_TOUCH_KINDS)), label="kind")
+            since = draw(st.sampled_from((None, when)), label="since")
+            until = draw(st.sampled_from((None, self.now)), label="until")
+            self.both(
+                f"touchpoints({tenant}, {customer!r}, {kind!r}, {since}, {until}, {limit})",
+                lambda s: s.touchpoints(
+                    tenant, customer=customer, kind=kind, since=since, until=until, limit=limit
+                ),
+            )
+        elif question == "ref":
+            kind = draw(st.sampled_from(_TOUCH_KINDS), label="kind")
+            ref = draw(st.sampled_from([r for r in _TOUCH_REFS if r is not None]), label="ref")
+            self.both(
+                f"touchpoint_by_ref({tenant}, {kind}, {ref!r})",
+                lambda s: s.touchpoint_by_ref(tenant, kind, ref),
+            )
+        elif question == "thanks":
+            below = draw(st.integers(1, 4), label="below")
+            self.both(
+                f"thanks_by_customer({tenant}, below={below}, limit={limit})",
+                lambda s: s.thanks_by_customer(tenant, below=below, limit=limit),
+            )
+        elif question == "extra":
+            seed = draw(st.sampled_from((tenant, f"{tenant}:2026-12", "é")), label="seed")
+            self.both(
+                f"extra_mile_candidate({tenant}, {when}, {seed!r})",
+                lambda s: s.extra_mile_candidate(tenant, eligible_since=when, seed=seed),
+            )
+        else:
+            self.both(
+                f"silent_customers({tenant}, {when}, {limit})",
+                lambda s: s.silent_customers(tenant, quiet_since=when, limit=limit),
+            )
+
+    @invariant()
+    def touchpoint_logs_agree(self) -> None:
+        """Both stores hold the same touchpoints and answer the aggregates alike, per tenant."""
+        if not self._logs_touchpoints():
+            return
+        for tenant in self.tenants:
+            want = self.model.touchpoints(tenant)
+            got = self.store.touchpoints(tenant)
+            assert got == want, (
+                f"divergence: {tenant}'s touchpoints {[t.id for t in got]}, "
+                f"MemoryStore {[t.id for t in want]}"
+            )
+            for below in (1, 3):
+                assert self.store.thanks_by_customer(
+                    tenant, below=below
+                ) == self.model.thanks_by_customer(tenant, below=below), (
+                    f"divergence: thanks_by_customer({tenant}, below={below})"
+                )
+            since = self.now - _dt.timedelta(days=2)
+            assert self.store.extra_mile_candidate(
+                tenant, eligible_since=since, seed=tenant
+            ) == self.model.extra_mile_candidate(tenant, eligible_since=since, seed=tenant), (
+                f"divergence: extra_mile_candidate({tenant}, {since})"
+            )
+            assert self.store.silent_customers(
+                tenant, quiet_since=since
+            ) == self.model.silent_customers(tenant, quiet_since=since), (
+                f"divergence: silent_customers({tenant}, {since})"
+            )
 
     @precondition(lambda self: self.supports_reopen)
     @rule()

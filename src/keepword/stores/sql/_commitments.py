@@ -26,7 +26,18 @@ from keepword.stores.sql._base import (
     judge_row,
 )
 
-__all__ = ["SqlCommitments"]
+__all__ = ["SqlCommitments", "notify_channel"]
+
+
+def notify_channel(table_prefix: str) -> str:
+    r"""The PostgreSQL ``NOTIFY`` channel a new promise is announced on: ``{prefix}tick``.
+
+    On PostgreSQL, adding commitments sends ``pg_notify(channel, tenant)`` in
+    the same transaction (delivered on commit), so a tick worker that
+    ``LISTEN``\ s there (``keepword tick``) wakes at once instead of at its
+    next scheduled wake-up.
+    """
+    return f"{table_prefix}tick"
 
 
 class SqlCommitments(SqlStoreBase):
@@ -133,6 +144,9 @@ class SqlCommitments(SqlStoreBase):
         conn.execute(sa.insert(self._c), [_rows.commitment_to_row(c) for c in commitments])
         events = [row for c in commitments for row in _rows.events_to_rows(c, c.history)]
         conn.execute(sa.insert(self._e), events)
+        if conn.dialect.name == "postgresql":  # wake LISTENing tick workers on commit
+            for tenant in sorted({c.tenant for c in commitments}):
+                conn.execute(sa.select(sa.func.pg_notify(notify_channel(self._prefix), tenant)))
 
     def _existing_refs(
         self, conn: Connection, items: Iterable[Commitment]

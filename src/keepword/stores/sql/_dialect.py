@@ -22,6 +22,7 @@ itself from the engine's ``begin`` event.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import operator
 import os
@@ -147,12 +148,30 @@ def traits_for(engine: Engine) -> DialectTraits:
     )
 
 
+def _md5(value: Any) -> str | None:
+    """SQL ``md5(text)`` for SQLite: lowercase hex of the UTF-8 bytes (as PostgreSQL, MariaDB)."""
+    if value is None:
+        return None
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _sqlite_functions(dbapi_connection: Any, _record: Any = None) -> None:
+    """``connect`` hook: give a SQLite connection the SQL functions keepword's queries use.
+
+    ``md5(text)``, so that the extra-mile pick orders customers by
+    :func:`keepword.touchpoint.pick_order` in SQL on every database.
+    """
+    dbapi_connection.create_function("md5", 1, _md5, deterministic=True)
+
+
 def _sqlite_begin(conn: Connection) -> None:
     """``begin`` event: emit BEGIN (IMMEDIATE for writes) ourselves, after one-time setup."""
     fairy = conn.connection
     dbapi: Any = fairy.dbapi_connection
     if not fairy.info.get(_PREPARED):
         dbapi.isolation_level = None  # the driver stops issuing BEGIN/COMMIT on its own
+        _sqlite_functions(dbapi)  # a connection opened before prepare_engine had no hook
         # Through the Connection, not a raw cursor: a refusal (say WAL on a
         # read-only directory) is then wrapped, translated and handled like
         # any statement's, instead of escaping the begin event raw.
@@ -221,7 +240,8 @@ def prepare_engine(engine: Engine) -> None:
     keys, and ``BEGIN IMMEDIATE`` for transactions started with the
     :data:`WRITE` execution option (plain deferred ``BEGIN`` otherwise),
     and a check that refuses to open a database file this process cannot
-    write (:func:`_sqlite_refuse_read_only`).
+    write (:func:`_sqlite_refuse_read_only`), and the SQL function ``md5``
+    on every connection (:func:`_sqlite_functions`).
     """
     if not event.contains(engine, "handle_error", _errors.discard_read_only):
         event.listen(engine, "handle_error", _errors.discard_read_only)
@@ -231,6 +251,8 @@ def prepare_engine(engine: Engine) -> None:
         event.listen(engine, "begin", _sqlite_begin)
     if not event.contains(engine, "do_connect", _sqlite_refuse_read_only):
         event.listen(engine, "do_connect", _sqlite_refuse_read_only)
+    if not event.contains(engine, "connect", _sqlite_functions):
+        event.listen(engine, "connect", _sqlite_functions)
 
 
 def one_of(

@@ -21,6 +21,7 @@ from keepword.commitment import Commitment, Event, Status, _trusted_commitment, 
 from keepword.escalation import EscalationPolicy
 from keepword.fairness import queue_state
 from keepword.notice import Notice, NoticeState
+from keepword.touchpoint import Touchpoint
 
 __all__ = [
     "changed_columns",
@@ -31,6 +32,8 @@ __all__ = [
     "events_to_rows",
     "notice_from_row",
     "notice_to_row",
+    "touchpoint_from_row",
+    "touchpoint_to_row",
     "waitlist_row",
 ]
 
@@ -246,6 +249,47 @@ def notice_from_row(row: Mapping[Any, Any]) -> Notice:
         state=NoticeState(row["state"]),
         claimed_until=row["claimed_until"],
         acked_at=row["acked_at"],
+    )
+
+
+def touchpoint_to_row(touchpoint: Touchpoint) -> dict[str, Any]:
+    """The ``{prefix}touchpoints`` row of a touchpoint."""
+    t = touchpoint
+    return {
+        "tenant": t.tenant,
+        "id": t.id,
+        "customer": t.customer,
+        "channel": t.channel,
+        "kind": t.kind,
+        "at": t.at,
+        "occasion": t.occasion,
+        "actor": t.actor,
+        "automated": t.automated,
+        "commitment_id": t.commitment_id,
+        "ref": t.ref,
+        "thread": t.thread,
+        "counted": t.counted,
+        "data": t.data,
+    }
+
+
+def touchpoint_from_row(row: Mapping[Any, Any]) -> Touchpoint:
+    """The :class:`Touchpoint` a ``{prefix}touchpoints`` row holds."""
+    return Touchpoint(
+        id=row["id"],
+        tenant=row["tenant"],
+        customer=row["customer"],
+        channel=row["channel"],
+        kind=row["kind"],
+        at=row["at"],
+        occasion=row["occasion"],
+        actor=row["actor"],
+        automated=bool(row["automated"]),
+        commitment_id=row["commitment_id"],
+        ref=row["ref"],
+        thread=row["thread"],
+        counted=bool(row["counted"]),
+        data=_json(row["data"]),
     )
 
 

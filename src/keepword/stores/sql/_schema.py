@@ -1,7 +1,7 @@
 """The one module that owns keepword's SQL schema: Core tables, column types, schema version.
 
 :func:`build_metadata` returns a fresh :class:`sqlalchemy.MetaData` holding
-four tables, all named with a caller-chosen prefix (``keepword_`` by default):
+five tables, all named with a caller-chosen prefix (``keepword_`` by default):
 
 - ``{prefix}commitments``: one row per commitment, primary key
   ``(tenant, id)``, ``UNIQUE (tenant, external_ref)`` and indexes that start
@@ -11,6 +11,10 @@ four tables, all named with a caller-chosen prefix (``keepword_`` by default):
 - ``{prefix}notices``: the transactional outbox, one row per fired
   escalation step, primary key ``(tenant, id)`` and
   ``UNIQUE (tenant, idempotency_key)`` (what makes each notice exactly once);
+- ``{prefix}touchpoints``: the customer-care log, append-only, primary key
+  ``(tenant, id)``, ``UNIQUE (tenant, kind, ref)`` (what makes a webhook
+  retry store nothing new) and indexes ``(tenant, customer, at)`` and
+  ``(tenant, kind, at)``;
 - ``{prefix}schema_version``: one row saying which schema version the
   tables are at, checked when a store starts.
 
@@ -22,8 +26,8 @@ collation on MariaDB/MySQL, ``BINARY`` on SQLite), and terms, tags, the
 calendar snapshot and event data are JSON.
 
 >>> md = build_metadata("shop_")
->>> sorted(md.tables)
-['shop_commitments', 'shop_events', 'shop_notices', 'shop_schema_version', 'shop_waitlists']
+>>> sorted(name.removeprefix("shop_") for name in md.tables)
+['commitments', 'events', 'notices', 'schema_version', 'touchpoints', 'waitlists']
 >>> [c.name for c in md.tables["shop_commitments"].primary_key]
 ['tenant', 'id']
 """
@@ -56,11 +60,13 @@ __all__ = [
     "check_table_prefix",
     "notice_columns",
     "table_names",
+    "touchpoint_columns",
+    "touchpoint_keys",
     "waitlist_columns",
     "waitlists_table",
 ]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 """The schema version this keepword writes and understands.
 
 1: commitments, events, schema_version (migration ``0001``).
@@ -74,9 +80,19 @@ allocation (migration ``0002``).
 5: touchpoints, the customer-care log (migration ``0005``).
 6: waitlists for first-come-first-served allocation (migration ``0006``).
 7: what the scorecard aggregates (migration ``0007``).
+8: index ``(next_action_at, id)`` for the tick across tenants (migration ``0008``).
 """
 
-SCHEMA_REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007"}
+SCHEMA_REVISIONS = {
+    1: "0001",
+    2: "0002",
+    3: "0003",
+    4: "0004",
+    5: "0005",
+    6: "0006",
+    7: "0007",
+    8: "0008",
+}
 """The Alembic revision of each schema version (to stamp databases made by ``create_schema``)."""
 
 SCHEMA_NAME = "keepword"
@@ -112,13 +128,17 @@ def check_table_prefix(table_prefix: Any) -> str:
     return table_prefix
 
 
-def table_names(table_prefix: str) -> tuple[str, str, str, str]:
-    """The names of the commitments, events, schema-version and notices tables for a prefix."""
+def table_names(table_prefix: str) -> tuple[str, ...]:
+    """The names of keepword's tables for a prefix.
+
+    In this order: commitments, events, schema-version, notices, touchpoints.
+    """
     return (
         f"{table_prefix}commitments",
         f"{table_prefix}events",
         f"{table_prefix}schema_version",
         f"{table_prefix}notices",
+        f"{table_prefix}touchpoints",
     )
 
 
@@ -274,6 +294,43 @@ def notice_columns() -> list[sa.Column[Any]]:
     ]
 
 
+def touchpoint_columns() -> list[sa.Column[Any]]:
+    """The columns of ``{prefix}touchpoints`` (shared with migration ``0005``)."""
+    return [
+        sa.Column("tenant", Identifier(), nullable=False),
+        sa.Column("id", Identifier(), nullable=False),
+        sa.Column("customer", Identifier(), nullable=False),
+        sa.Column("channel", Identifier(), nullable=False),
+        sa.Column("kind", Identifier(), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("occasion", Identifier(), nullable=True),
+        sa.Column("actor", Identifier(), nullable=True),
+        sa.Column("automated", sa.Boolean(), nullable=False),
+        sa.Column("commitment_id", Identifier(), nullable=True),
+        sa.Column("ref", Identifier(), nullable=True),
+        sa.Column("thread", Identifier(), nullable=True),
+        sa.Column("counted", sa.Boolean(), nullable=False),
+        sa.Column("data", Json(), nullable=False),
+    ]
+
+
+def touchpoint_keys(p: str) -> list[Any]:
+    """The keys and indexes of ``{prefix}touchpoints`` (shared with migration ``0005``).
+
+    ``UNIQUE (tenant, kind, ref)`` makes a repeated ref store nothing (a
+    ``NULL`` ref is never a duplicate); ``(tenant, customer, at)`` serves a
+    customer's story, the last contact per customer and the union of
+    customers; ``(tenant, kind, at)`` the thank-yous and extra-mile picks.
+    """
+    return [
+        sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}touchpoints"),
+        sa.UniqueConstraint("id", name=f"uq_{p}touchpoints_id"),
+        sa.UniqueConstraint("tenant", "kind", "ref", name=f"uq_{p}touchpoints_ref"),
+        sa.Index(f"ix_{p}touchpoints_customer", "tenant", "customer", "at"),
+        sa.Index(f"ix_{p}touchpoints_kind", "tenant", "kind", "at"),
+    ]
+
+
 def waitlist_columns() -> list[sa.Column[Any]]:
     """The waitlist columns of ``{prefix}commitments`` (migration ``0006``), read off the history.
 
@@ -327,13 +384,14 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
             the tables in; ``None`` for the connection's default.
 
     Returns:
-        A ``MetaData`` with the commitments, events, notices and schema-version tables.
+        A ``MetaData`` with the commitments, events, notices, touchpoints and
+        schema-version tables.
 
     Raises:
         InvalidArgumentError: ``table_prefix`` is not a plain identifier.
     """
     p = check_table_prefix(table_prefix)
-    commitments_name, events_name, version_name, notices_name = table_names(p)
+    commitments_name, events_name, version_name, notices_name, touchpoints_name = table_names(p)
     metadata = sa.MetaData(schema=schema)
     mysql_opts: dict[str, Any] = {
         "mysql_engine": "InnoDB",
@@ -382,6 +440,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}commitments_owner", "tenant", "owner"),
         sa.Index(f"ix_{p}commitments_waiting", "tenant", "waiting_for", "made_at"),
         sa.Index(f"ix_{p}commitments_next_action", "tenant", "next_action_at", "id"),
+        sa.Index(f"ix_{p}commitments_due_any", "next_action_at", "id"),
         sa.Index(f"ix_{p}commitments_queue", "tenant", "waiting_for", "queue_at", "id"),
         **mysql_opts,
     )
@@ -414,6 +473,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}notices_state", "tenant", "state", "fired_at", "scheduled_at", "id"),
         **mysql_opts,
     )
+    sa.Table(touchpoints_name, metadata, *touchpoint_columns(), *touchpoint_keys(p), **mysql_opts)
     waitlists_table(p, metadata, **mysql_opts)
     sa.Table(
         version_name,

@@ -9,6 +9,7 @@ per port over a shared base:
 - :mod:`._commitments`: :class:`~keepword.ports.CommitmentRepository`;
 - :mod:`._tick_queue`: :class:`~keepword.ports.TickQueue`;
 - :mod:`._outbox`: :class:`~keepword.ports.Outbox`;
+- :mod:`._touchpoints`: :class:`~keepword.ports.TouchpointLog`.
 - :mod:`._waitlists`: :class:`~keepword.ports.Waitlist`.
 
 Deadlines and due steps are compared with the ``now`` the caller passes in;
@@ -23,15 +24,16 @@ from keepword.ports import PORTS
 from keepword.stores.sql._commitments import SqlCommitments
 from keepword.stores.sql._outbox import SqlOutbox
 from keepword.stores.sql._tick_queue import SqlTickQueue
+from keepword.stores.sql._touchpoints import SqlTouchpoints
 from keepword.stores.sql._waitlists import SqlWaitlists
 
 if TYPE_CHECKING:
-    from keepword.ports import CommitmentRepository, Outbox, TickQueue
+    from keepword.ports import Store
 
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlWaitlists):
+class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints, SqlWaitlists):
     """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
 
     Implements :class:`keepword.ports.Store` (every port); each method's
@@ -68,15 +70,13 @@ class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlWaitlists):
     >>> store.count("shop-7", keepword.ports.Query())
     0
     >>> sorted(store.ports)
-    ['commitments', 'outbox', 'tick_queue', 'waitlists']
+    ['commitments', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
     >>> store.close()
     """
 
-    ports: frozenset[str] = PORTS - {"touchpoints"}
-    """The ports this store implements: :data:`keepword.ports.PORTS` but ``"touchpoints"``."""
+    ports: frozenset[str] = PORTS
+    """The ports this store implements: every one in :data:`keepword.ports.PORTS`."""
 
 
 if TYPE_CHECKING:
-    _check: CommitmentRepository = SqlStore("sqlite://")
-    _check_tick: TickQueue = SqlStore("sqlite://")
-    _check_outbox: Outbox = SqlStore("sqlite://")
+    _check: Store = SqlStore("sqlite://")

@@ -24,12 +24,14 @@ from sqlalchemy.engine import Connection
 
 from keepword._instant import to_utc
 from keepword._validate import check_identifier, check_lease, check_positive
-from keepword.commitment import Commitment
+from keepword.commitment import Commitment, Event
 from keepword.errors import ConflictError, NotFoundError, StoreError
-from keepword.ports import Fire, check_fires
+from keepword.ports import Fire, check_fires, group_fires
 from keepword.stores.sql import _dialect, _errors, _rows
 from keepword.stores.sql._base import (
+    CHUNK,
     IMMUTABLE,
+    LOG,
     MAX_VERSION,
     OPEN,
     SqlStoreBase,
@@ -198,6 +200,147 @@ class SqlTickQueue(SqlStoreBase):
         self._claimed.remember(token, claimed)
         return token, claimed
 
+    # ------------------------------------------------------------------ claim across tenants
+
+    @functools.cached_property
+    def _claim_any_stmts(self) -> tuple[sa.Select[Any], sa.Update]:
+        """The cross-tenant claim's read and write (see :meth:`claim_due_any`).
+
+        The read follows the index ``(next_action_at, id)``; the write marks
+        rows by id alone (ids are unique store-wide).
+        """
+        c = self._c
+        db_now = sa.bindparam("c_db_now", type_=c.c.claimed_until.type)
+        due = (
+            sa.select(*self._commitment_columns)
+            .where(
+                c.c.next_action_at <= sa.bindparam("c_now", type_=c.c.next_action_at.type),
+                c.c.status == OPEN,
+                sa.or_(c.c.claim_token.is_(None), c.c.claimed_until <= db_now),
+            )
+            .order_by(c.c.next_action_at, c.c.id)
+            .limit(sa.bindparam("c_limit", type_=sa.BigInteger()))
+        )
+        claim = (
+            sa.update(c)
+            .where(_dialect.one_of_param(c.c.id, "c_ids", self._engine.dialect.name))
+            .values(
+                claim_token=sa.bindparam("c_token", type_=c.c.claim_token.type),
+                claimed_until=sa.bindparam("c_until", type_=c.c.claimed_until.type),
+            )
+        )
+        return self._claiming(due, c, self._due_any_index), claim
+
+    @property
+    def _due_any_index(self) -> str:
+        return f"ix_{self._prefix}commitments_due_any"
+
+    def claim_due_any(
+        self, now: _dt.datetime, *, limit: int, lease: _dt.timedelta, worker: str
+    ) -> tuple[str, list[Commitment]]:
+        """Claim up to ``limit`` due commitments of any tenants, in ``(next_action_at, id)`` order.
+
+        :meth:`claim_due` without the tenant filter, served by the index
+        ``(next_action_at, id)``: one claiming read (``FOR UPDATE SKIP
+        LOCKED`` where the database has it), one ``UPDATE`` by id, and the
+        claimed rows' events read in one statement.
+        See :meth:`keepword.ports.TickQueueAllTenants.claim_due_any`.
+
+        Raises:
+            InvalidArgumentError: a bad ``now``, ``limit``, ``lease`` or ``worker``.
+        """
+        at = to_utc(now, "now")
+        n = check_positive(limit, "limit")
+        length = check_lease(lease)
+        token = new_token(check_identifier(worker, "worker"))
+        due, mark = self._claim_any_stmts
+
+        def attempt(conn: Connection) -> list[Commitment]:
+            db_now = _dialect.db_now(conn)
+            until = db_now + length
+            claimed: list[Commitment] = []
+            while len(claimed) < n:  # each round claims new rows: it ends
+                params = {"c_now": at, "c_db_now": db_now, "c_limit": n - len(claimed)}
+                rows = conn.execute(due, params).mappings().all()
+                if not rows:
+                    break
+                for chunk in chunks([r["id"] for r in rows]):
+                    conn.execute(mark, {"c_ids": chunk, "c_token": token, "c_until": until})
+                readable = self._load_readable_any(conn, rows)
+                claimed.extend(readable)
+                if len(readable) == len(rows):
+                    break
+            claimed.sort(key=lambda c: (c.next_action_at or at, c.id))
+            return claimed
+
+        claimed = self._run("claim_due_any", attempt, write=True, read_committed=True)
+        self._claimed.remember(token, claimed)
+        return token, claimed
+
+    @functools.cached_property
+    def _events_any_stmt(self) -> sa.Select[Any]:
+        """The events of ``(tenant, commitment_id)`` pairs: one statement, built once."""
+        e = self._e
+        pairs = sa.tuple_(e.c.tenant, e.c.commitment_id)
+        return (
+            sa.select(e)
+            .where(pairs.in_(sa.bindparam("pairs", expanding=True)))
+            .order_by(e.c.tenant, e.c.commitment_id, e.c.seq)
+        )
+
+    def _load_readable_any(self, conn: Connection, rows: Sequence[Any]) -> list[Commitment]:
+        """:meth:`_load_readable` for rows of several tenants: their events in one read.
+
+        The read is ``(tenant, commitment_id) IN (...)``, served by the
+        events' primary key.
+        """
+        keys = [(r["tenant"], r["id"]) for r in rows]
+        events: dict[tuple[str, str], list[Event]] = {key: [] for key in keys}
+        broken: dict[tuple[str, str], Exception] = {}
+        for start in range(0, len(keys), CHUNK):
+            params = {"pairs": keys[start : start + CHUNK]}
+            for found in conn.execute(self._events_any_stmt, params).mappings():
+                key = (found["tenant"], found["commitment_id"])
+                try:
+                    events[key].append(_rows.event_from_row(found))
+                except Exception as error:
+                    broken.setdefault(key, error)
+        out: list[Commitment] = []
+        for row, key in zip(rows, keys, strict=True):
+            try:
+                if key in broken:
+                    raise broken[key]
+                out.append(_rows.commitment_from_row(row, events[key]))
+            except Exception as error:
+                LOG.error(
+                    "commitment %r of tenant %r cannot be read back and is skipped "
+                    "(%s: %s); it stays in the database untouched: repair or remove the row",
+                    row["id"],
+                    row["tenant"],
+                    type(error).__name__,
+                    error,
+                )
+        return out
+
+    def next_action_at_any(self) -> _dt.datetime | None:
+        """The earliest ``next_action_at`` among every tenant's OPEN commitments, or ``None``.
+
+        One probe of the index ``(next_action_at, id)``.
+        """
+        c = self._c
+        stmt = (
+            sa.select(c.c.next_action_at)
+            .where(c.c.next_action_at.is_not(None), c.c.status == OPEN)
+            .order_by(c.c.next_action_at)
+            .limit(1)
+        )
+
+        def read(conn: Connection) -> _dt.datetime | None:
+            value: _dt.datetime | None = conn.execute(stmt).scalar_one_or_none()
+            return value
+
+        return self._run("next_action_at_any", read, write=False)
+
     # ------------------------------------------------------------------ fire
 
     def fire_many(self, tenant: str, fires: Sequence[Fire], *, token: str) -> list[Outcome]:
@@ -250,6 +393,49 @@ class SqlTickQueue(SqlStoreBase):
                 write=True,
                 read_committed=True,
             )
+
+    def fire_many_any(self, fires: Sequence[Fire], *, token: str) -> list[Outcome]:
+        """:meth:`fire_many` for a batch :meth:`claim_due_any` claimed across tenants.
+
+        Each fire is judged as :meth:`fire_many` judges it, under its
+        commitment's own tenant.  When every fire's commitment is the one the
+        claim loaded and no guard fails, the whole batch is written in one
+        transaction (one ``UPDATE`` batch, the events and the notices);
+        otherwise each tenant's fires are written by :meth:`fire_many`, all
+        or nothing per tenant.
+        See :meth:`keepword.ports.TickQueueAllTenants.fire_many_any`.
+
+        Raises:
+            InvalidArgumentError: bad arguments or a fire ``update`` would
+                refuse; nothing of that tenant's fires is written.
+            ConflictError: a notice id is already stored.
+        """
+        groups = group_fires(fires)
+        claim = check_token(token)
+        if len(groups) <= 1:
+            ((tenant, mine),) = groups.items() if groups else (("-", []),)
+            return self.fire_many(tenant, mine, token=claim) if mine else []
+        batch = [f for mine in groups.values() for f in mine]
+        prepared = self._prepare_fire("-", batch, claim)
+        if len(prepared.loaded) == len(batch) and all(
+            f.expected_version <= MAX_VERSION for f in batch
+        ):
+            try:
+                written = self._run(
+                    "fire",
+                    lambda conn: self._fire_all(conn, prepared),
+                    write=True,
+                    read_committed=True,
+                )
+                by_id: dict[str, Outcome] = {c.id: c for c in written}  # type: ignore[union-attr]
+                return [by_id[f.commitment.id] for f in fires]
+            except _Contended:
+                pass
+        outcomes: dict[str, Outcome] = {}
+        for tenant, mine in groups.items():
+            for fire, outcome in zip(mine, self.fire_many(tenant, mine, token=claim), strict=True):
+                outcomes[fire.commitment.id] = outcome
+        return [outcomes[f.commitment.id] for f in fires]
 
     def _prepare_fire(self, tenant: str, batch: list[Fire], token: str) -> _Batch:
         """Everything a fire's transaction sends, built before it starts."""

@@ -6,6 +6,9 @@
   ``fire_many``, ``release``, ``next_action_at``.
 - :class:`OutboxContract` (port ``"outbox"``): ``pending_notices``,
   ``claim_notices``, ``ack_notices``, ``release_notices``.
+- :class:`TouchpointLogContract` (port ``"touchpoints"``): ``add_touchpoint``
+  (idempotent on the ref), ``touchpoint_by_ref``, ``touchpoints``,
+  ``thanks_by_customer``, ``extra_mile_candidate``, ``silent_customers``.
 - :class:`WaitlistContract` (port ``"waitlists"``): ``serve_in_turn``,
   ``waiting`` and the fairness audit's questions.
 - :class:`StoreContract`: all of them.
@@ -72,6 +75,11 @@ from keepword.testing.contract._support import (
 from keepword.testing.contract.outbox import OutboxContract
 from keepword.testing.contract.repository import CommitmentRepositoryContract
 from keepword.testing.contract.tick_queue import TickQueueContract
+from keepword.testing.contract.touchpoints import (
+    TouchpointLogContract,
+    assert_same_touchpoint,
+    make_touchpoint,
+)
 from keepword.testing.contract.waitlists import WaitlistContract
 
 __all__ = [
@@ -83,9 +91,12 @@ __all__ = [
     "OutboxContract",
     "StoreContract",
     "TickQueueContract",
+    "TouchpointLogContract",
     "WaitlistContract",
     "assert_same_commitment",
+    "assert_same_touchpoint",
     "make_commitment",
+    "make_touchpoint",
     "next_state",
     "notice_content",
     "with_status",
@@ -93,7 +104,11 @@ __all__ = [
 
 
 class StoreContract(
-    CommitmentRepositoryContract, TickQueueContract, OutboxContract, WaitlistContract
+    CommitmentRepositoryContract,
+    TickQueueContract,
+    OutboxContract,
+    TouchpointLogContract,
+    WaitlistContract,
 ):
     """Every behaviour :mod:`keepword.ports` promises, as pytest tests: every port's contract.
 
@@ -103,7 +118,7 @@ class StoreContract(
     naming the port.
     """
 
-    @requires("commitments", "tick_queue", "outbox")
+    @requires("commitments", "tick_queue", "outbox", "touchpoints")
     def test_a_store_with_every_port_satisfies_the_store_protocol(self, store: Store) -> None:
         """A store declaring every port is a ``keepword.ports.Store`` (it has every method)."""
         assert isinstance(store, Store)

@@ -24,9 +24,14 @@ from hypothesis import strategies as st
 from keepword import transitions as _t
 from keepword._ids import new_id
 from keepword.commitment import Event, Status
-from keepword.errors import ConflictError, InvalidArgumentError, NotFoundError
+from keepword.errors import (
+    ConflictError,
+    InvalidArgumentError,
+    NaiveDatetimeError,
+    NotFoundError,
+)
 from keepword.notice import NoticeState
-from keepword.ports import Fire, Query, Store, TickQueue
+from keepword.ports import Fire, Query, Store, TickQueue, TickQueueAllTenants
 from keepword.testing._fire import fire_one
 from keepword.testing._hostile import HOSTILE_STRINGS
 from keepword.testing.contract._support import (
@@ -45,7 +50,7 @@ from keepword.testing.contract._support import (
     requires,
 )
 
-__all__ = ["TickQueueContract"]
+__all__ = ["TickQueueAllTenantsContract", "TickQueueContract"]
 
 
 @for_port("tick_queue")
@@ -538,3 +543,133 @@ class TickQueueContract(TickHelpers, PortContract):
         with pytest.raises(InvalidArgumentError) as info:
             call(store)
         assert info.value.argument == argument
+
+
+@for_port("tick_queue")
+class TickQueueAllTenantsContract(TickHelpers, PortContract):
+    """The optional :class:`keepword.ports.TickQueueAllTenants`: the tick across tenants.
+
+    Subclass it as :class:`TickQueueContract`, with a fresh, empty store per
+    test (a claim here sees every tenant in the store).  A store without
+    ``claim_due_any`` fails the first test: run this contract only for a
+    store that means to offer :class:`keepword.Ticker`.
+    """
+
+    def test_store_satisfies_the_all_tenants_protocol(self, store: Store) -> None:
+        """The store is a ``keepword.ports.TickQueueAllTenants`` (it has every method)."""
+        assert isinstance(store, TickQueueAllTenants)
+
+    def test_claim_due_any_takes_every_tenants_due_work_in_due_order(self, store: Store) -> None:
+        """Due OPEN commitments of every tenant, by ``next_action_at`` then id; nothing else."""
+        hours = _dt.timedelta(hours=1)
+        made = [
+            self._escalating(store, tenant, offset * hours)
+            for tenant, offset in (
+                ("tenant-a", 9),
+                ("tenant-b", 5),
+                ("tenant-c", 7),
+                ("tenant-a", 5),
+            )
+        ]
+        not_yet = self._escalating(store, "tenant-d", 30 * hours)
+        kept = self._escalating(store, "tenant-e", 4 * hours)
+        store.update(_t.keep(kept, now=T0)[0], expected_version=1)
+        now = T0 + 8 * hours
+        any_store: Any = store
+        token, claimed = any_store.claim_due_any(now, limit=10, lease=self._LONG, worker="w")
+        want = sorted(
+            (c for c in made if c.next_action_at is not None and c.next_action_at <= now),
+            key=lambda c: (c.next_action_at, c.id),
+        )
+        assert [c.id for c in claimed] == [c.id for c in want]
+        assert not_yet.id not in {c.id for c in claimed}
+        for got in claimed:
+            assert_same_commitment(got, store.get(got.tenant, got.id))
+        # held: neither claim sees them again until released
+        assert any_store.claim_due_any(now, limit=10, lease=self._LONG, worker="w2")[1] == []
+        assert store.claim_due("tenant-a", now, limit=10, lease=self._LONG, worker="w3")[1] == []
+        for tenant in {c.tenant for c in claimed}:
+            mine = [c.id for c in claimed if c.tenant == tenant]
+            assert store.release(tenant, mine, token) == len(mine)
+        again = any_store.claim_due_any(now, limit=2, lease=self._LONG, worker="w4")[1]
+        assert [c.id for c in again] == [c.id for c in want[:2]]
+
+    def test_claims_in_turn_partition_the_due_work(self, store: Store) -> None:
+        """Claims with a small limit take each due commitment once, in order."""
+        made = [
+            self._escalating(store, f"tenant-{i % 4}", _dt.timedelta(hours=3, minutes=7 * i))
+            for i in range(11)
+        ]
+        now = T0 + _dt.timedelta(hours=2)
+        any_store: Any = store
+        got: list[str] = []
+        while True:
+            _, claimed = any_store.claim_due_any(now, limit=3, lease=self._LONG, worker="w")
+            assert len(claimed) <= 3
+            if not claimed:
+                break
+            got.extend(c.id for c in claimed)
+        due = [c for c in made if c.next_action_at is not None and c.next_action_at <= now]
+        assert 0 < len(due) < len(made)
+        want = sorted(due, key=lambda c: (c.next_action_at, c.id))
+        assert got == [c.id for c in want]
+
+    def test_an_expired_cross_tenant_claim_is_claimed_again(self, store: Store) -> None:
+        """Leases are judged as :meth:`TickQueue.claim_due` judges them."""
+        c = self._escalating(store, "tenant-x", _dt.timedelta(hours=3))
+        now = T0 + _dt.timedelta(hours=2)
+        any_store: Any = store
+        assert [
+            x.id for x in any_store.claim_due_any(now, limit=5, lease=self._SHORT, worker="a")[1]
+        ] == [c.id]
+        assert any_store.claim_due_any(now, limit=5, lease=self._LONG, worker="b")[1] == []
+        time.sleep(self._EXPIRE)
+        assert [
+            x.id for x in any_store.claim_due_any(now, limit=5, lease=self._LONG, worker="b")[1]
+        ] == [c.id]
+
+    @requires("outbox")
+    def test_fire_many_any_writes_each_tenants_fires_under_its_tenant(self, store: Store) -> None:
+        """Fires of several tenants: each stored, its notices in its own tenant's outbox."""
+        made = [
+            self._escalating(store, tenant, _dt.timedelta(hours=5))
+            for tenant in ("tenant-a", "tenant-b", "tenant-c")
+        ]
+        now = T0 + _dt.timedelta(hours=3)
+        any_store: Any = store
+        token, claimed = any_store.claim_due_any(now, limit=10, lease=self._LONG, worker="w")
+        assert {c.id for c in claimed} == {c.id for c in made}
+        fires = []
+        for c in claimed:
+            new, notices = self._escalate(c, now)
+            fires.append(Fire(new, c.version, notices))
+        stale = claimed[0]
+        store.update(_t.pause(stale, now=now, reason="moved on")[0], expected_version=stale.version)
+        outcomes = any_store.fire_many_any(fires, token=token)
+        assert isinstance(outcomes[0], ConflictError)
+        for fire, outcome in zip(fires[1:], outcomes[1:], strict=True):
+            assert_same_commitment(outcome, fire.commitment)
+            tenant = fire.commitment.tenant
+            assert_same_commitment(store.get(tenant, fire.commitment.id), fire.commitment)
+            pending = store.pending_notices(tenant, limit=10)
+            assert [notice_content(n) for n in pending] == [notice_content(n) for n in fire.notices]
+        assert store.pending_notices(stale.tenant, limit=10) == []
+        assert any_store.fire_many_any([], token=token) == []
+
+    def test_next_action_at_any_is_the_earliest_over_every_tenant(self, store: Store) -> None:
+        """The minimum ``next_action_at`` over every tenant's OPEN commitments."""
+        any_store: Any = store
+        assert any_store.next_action_at_any() is None
+        late = self._escalating(store, "tenant-a", _dt.timedelta(hours=9))
+        early = self._escalating(store, "tenant-b", _dt.timedelta(hours=4))
+        assert any_store.next_action_at_any() == early.next_action_at
+        store.update(_t.cancel(early, now=T0)[0], expected_version=1)
+        assert any_store.next_action_at_any() == late.next_action_at
+
+    def test_claim_due_any_names_a_bad_argument(self, store: Store) -> None:
+        """A non-positive limit, a naive ``now``: ``InvalidArgumentError`` naming it."""
+        any_store: Any = store
+        with pytest.raises(InvalidArgumentError, match="limit"):
+            any_store.claim_due_any(T0, limit=0, lease=self._LONG, worker="w")
+        with pytest.raises(NaiveDatetimeError, match="now"):
+            any_store.claim_due_any(_dt.datetime(2026, 1, 1), limit=1, lease=self._LONG, worker="w")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KeepwordConfig(AppConfig):
+    name = "django_keepword"
+    verbose_name = "keepword"

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from django_keepword import views
+
+urlpatterns = [path("webhooks/helpdesk", views.helpdesk_webhook)]
