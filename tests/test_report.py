@@ -135,7 +135,14 @@ def test_collect_reads_the_scorecard_the_weeks_and_the_lateness(
     tracker = _tracker(store, now)
     steps: list[tuple[int, int]] = []
     data = collect(tracker, by="owner", weeks=6, on_step=lambda d, t: steps.append((d, t)))
-    assert [r.group for r in data.scorecard.rows] == ["alice", "bob", "carol", "support-lead"]
+    assert [r.group for r in data.scorecard.rows] == [
+        "alice",
+        "bob",
+        "care-team",
+        "carol",
+        "support-lead",
+        "warehouse",
+    ]
     assert len(data.weeks) == 6
     assert [w.start for w in data.weeks] == [now - dt.timedelta(weeks=6 - i) for i in range(6)]
     assert steps[-1] == (7, 7)
