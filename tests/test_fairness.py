@@ -22,6 +22,7 @@ from keepword.fairness import (
     quantity_of,
     queue_state,
 )
+from keepword.ports import declared_ports
 from keepword.stores.sql import SqlStore
 from keepword.testing import make_commitment
 

@@ -129,8 +129,16 @@ def backorder_scene(
     allocate(2)  # acct-ltd-3
     clock.advance(minutes=1)
     report = tracker.fairness_audit(since=start, until=clock.now())
+    by_customer = {c.id: f"{customer}'s order" for customer, c in orders.items()}
+
+    def readable(sentence: str) -> str:
+        """The sentence with each order's id (random) replaced by whose order it is."""
+        for id, name in by_customer.items():
+            sentence = sentence.replace(id, name)
+        return sentence
+
     for finding in report.violations:
-        say(f"audit: {finding.sentence}")
+        say(f"audit: {readable(finding.sentence)}")
     for finding in report.approved:
-        say(f"audit (approved): {finding.sentence}")
+        say(f"audit (approved): {readable(finding.sentence)}")
     return FairnessScene(served=tuple(served), staged=tuple(staged), report=report)
