@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -189,6 +190,40 @@ class PicksByNameStore(MemoryStore):
         return min(eligible, key=lambda c: (picks.get(c, 0), c))
 
 
+class ServesOutOfOrderStore(MemoryStore):
+    """Serves the line newest first: a later order gets the stock before an earlier one."""
+
+    def _line(self, tenant: str, resource: str) -> list[Commitment]:
+        return list(reversed(super()._line(tenant, resource)))
+
+
+class ServesTwiceStore(MemoryStore):
+    """Reads the line, lets go of its lock, then writes: two racing allocations serve one order."""
+
+    def serve_in_turn(
+        self,
+        tenant: str,
+        resource: str,
+        *,
+        quantity: int,
+        at: _dt.datetime,
+        partial: bool = False,
+        first: Sequence[str] = (),
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> list[Commitment]:
+        from keepword.stores._memory_waitlists import serve_plan
+
+        with self._lock:
+            line = self._line(tenant, resource)
+        time.sleep(0.02)  # another allocation reads the same head meanwhile
+        with self._lock:
+            plan = serve_plan(iter(line), [], resource, quantity, at, partial, reason, actor)
+            for _old, new in plan:
+                self._put(new)
+            return [new for _old, new in plan]
+
+
 BROKEN: dict[str, type[MemoryStore]] = {
     "lost-update": LostUpdateStore,
     "tenant-leak-get": TenantLeakInGetStore,
@@ -202,7 +237,12 @@ BROKEN: dict[str, type[MemoryStore]] = {
     "forgets-touchpoint-ref": ForgetsTouchpointRefStore,
     "counts-uncounted-thanks": CountsUncountedThanksStore,
     "picks-by-name": PicksByNameStore,
+    "serves-out-of-order": ServesOutOfOrderStore,
 }
+
+RACE_ONLY: dict[str, type[MemoryStore]] = {"serves-twice": ServesTwiceStore}
+"""Bugs only a race shows: the contract's concurrency tests must catch them (a sequential
+state machine cannot)."""
 
 MUST_FAIL: dict[str, set[str]] = {
     "lost-update": {
@@ -249,6 +289,12 @@ MUST_FAIL: dict[str, set[str]] = {
         "test_picks_before_the_window_count_but_do_not_make_eligible",
         "test_extra_mile_candidate_is_least_picked_then_first_by_pick_order",
     },
+    "serves-out-of-order": {
+        "test_whole_orders_in_turn_a_large_early_order_stops_the_line",
+        "test_allocations_follow_the_reference_plan",
+        "test_concurrent_allocations_serve_the_head_once",
+    },
+    "serves-twice": {"test_concurrent_allocations_serve_the_head_once"},
 }
 
 _QUICK_PROFILE = "keepword-kit-check"
@@ -321,9 +367,9 @@ def test_the_contract_passes_the_real_memory_store(pytester: pytest.Pytester) ->
     assert len(outcomes["passed"]) > 50
 
 
-@pytest.mark.parametrize("bug", sorted(BROKEN))
+@pytest.mark.parametrize("bug", sorted([*BROKEN, *RACE_ONLY]))
 def test_the_contract_fails_a_broken_store(pytester: pytest.Pytester, bug: str) -> None:
-    outcomes = _run_contract(pytester, BROKEN[bug])
+    outcomes = _run_contract(pytester, {**BROKEN, **RACE_ONLY}[bug])
     missed = MUST_FAIL[bug] - outcomes["failed"]
     assert not missed, f"{bug}: these contract tests passed a broken store: {sorted(missed)}"
 
@@ -376,7 +422,7 @@ def test_broken_stores_differ_from_memory_store_only_by_their_bug() -> None:
     """Sanity: each broken store still stores and reads a plain commitment."""
     from keepword.testing import make_commitment
 
-    for cls in BROKEN.values():
+    for cls in [*BROKEN.values(), *RACE_ONLY.values()]:
         store = cls()
         c = make_commitment(made_at=_dt.datetime(2026, 11, 23, 10, tzinfo=_dt.UTC))
         store.add(c)

@@ -135,7 +135,14 @@ def test_the_tables_are_exposed_as_metadata(store: SqlStore) -> None:
     names = sorted(t.name for t in store.metadata.sorted_tables)
     p = store.table_prefix
     assert names == sorted(
-        [f"{p}commitments", f"{p}events", f"{p}notices", f"{p}schema_version", f"{p}touchpoints"]
+        [
+            f"{p}commitments",
+            f"{p}events",
+            f"{p}notices",
+            f"{p}schema_version",
+            f"{p}touchpoints",
+            f"{p}waitlists",
+        ]
     )
     for name in ("commitments", "notices", "touchpoints"):
         table = store.metadata.tables[f"{p}{name}"]

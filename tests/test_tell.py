@@ -236,6 +236,7 @@ def test_every_state_has_its_own_sentence(tracker: Tracker, clock: FrozenClock) 
     other = promise(tracker)
     renegotiated = promise(tracker)
     message = promise(tracker, external_ref="msg-1")
+    by_email = promise(tracker, channel="email")
     clock.set(tue)
     tracker.pause(waiting, reason="waiting for the customer's answer")
     tracker.pause(supplier, reason="supplier out of stock")
@@ -253,6 +254,7 @@ def test_every_state_has_its_own_sentence(tracker: Tracker, clock: FrozenClock) 
     assert say(other).startswith("This has been on hold since Tuesday")
     assert say(renegotiated) == "As agreed, you'll hear from us by Friday 4 December, 12:00."
     assert say(message) == "We'll reply to your message tomorrow by 17:00."
+    assert say(by_email, "sv") == "Vi svarar på ditt meddelande senast i morgon kl. 17:00."
 
     kept = tracker.keep(promise(tracker))
     assert say(kept) == "Done today, as promised."
@@ -403,6 +405,7 @@ def test_status_for_lists_one_customers_promises_and_nobody_elses(
         "id",
         "ref",
         "kind",
+        "channel",
         "what",
         "status",
         "sentence",
@@ -468,3 +471,17 @@ def test_a_pause_says_who_it_waits_for_from_its_reason(reason: str, expected: st
 
     c, _ = pause(thanksgiving(), now=MON_10 + dt.timedelta(hours=1), reason=reason)
     assert tell(c, locale="en", now=MON_10 + dt.timedelta(hours=2)) == expected
+
+
+def test_the_pure_explain_checks_now_and_audience() -> None:
+    c = thanksgiving()
+    with pytest.raises(kw.NaiveDatetimeError):
+        explain(c, audience="customer", now=dt.datetime(2026, 11, 23, 10))
+    with pytest.raises(kw.NaiveDatetimeError):
+        explain(c, now=dt.datetime(2026, 11, 23, 10))
+    with pytest.raises(InvalidArgumentError) as err:
+        explain(c, audience="Customer")  # type: ignore[arg-type]
+    assert err.value.argument == "audience"
+    with pytest.raises(InvalidArgumentError) as err:
+        explain(c, locale="")
+    assert err.value.argument == "locale"

@@ -32,9 +32,18 @@ from keepword.escalation import (
     before_due,
     elapsed,
 )
+from keepword.fairness import FairnessReport, Finding, WaitingEntry
 from keepword.notice import Notice
 from keepword.playbook import DEFAULT_PLAYBOOK, CareRule, Playbook
-from keepword.ports import CommitmentRepository, Outbox, Query, Store, TickQueue, TouchpointLog
+from keepword.ports import (
+    CommitmentRepository,
+    Outbox,
+    Query,
+    Store,
+    TickQueue,
+    TouchpointLog,
+    Waitlist,
+)
 from keepword.scorecard import Scorecard, ScoreRow, ServiceLevel
 from keepword.services.ticking_all import Ticker
 from keepword.stores.memory import MemoryStore
@@ -57,6 +66,8 @@ __all__ = [
     "CustomerStatus",
     "EscalationPolicy",
     "Event",
+    "FairnessReport",
+    "Finding",
     "FrozenClock",
     "InvalidArgumentError",
     "InvalidTransitionError",
@@ -87,6 +98,8 @@ __all__ = [
     "Touchpoint",
     "TouchpointLog",
     "Tracker",
+    "WaitingEntry",
+    "Waitlist",
     "Within",
     "__version__",
     "add_locale_dir",

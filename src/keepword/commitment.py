@@ -65,6 +65,7 @@ EVENT_KINDS = frozenset(
         "breached",
         "escalated",
         "set_aside",
+        "served",
     }
 )
 """Every ``Event.kind`` there is."""
@@ -673,6 +674,8 @@ def _folded(c: Commitment, event: Event) -> dict[str, Any]:
         return {"owner": d["owner"]}
     if kind == "set_aside":
         return {}  # only the schedule changes: see _set_aside
+    if kind == "served":
+        return {}  # units handed out: the state is unchanged (see keepword.fairness)
     if kind == "breached":
         breached_at = c.breached_at if c.breached_at is not None else from_iso(d["due_at"], "data")
         return {"breached_at": breached_at}

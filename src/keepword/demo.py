@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from keepword._demo_care import run_care
+from keepword._demo_fairness import backorder_scene
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.clock import FrozenClock
 from keepword.commitment import Commitment, Status
@@ -137,6 +138,7 @@ def simulate(
         clock.advance(hours=1)
         if on_day is not None and (_hour + 1) % 24 == 0:
             on_day((_hour + 1) // 24)
+    backorder_scene(shop.tracker, clock, shop.note)  # keepword._demo_fairness
     commitments = tuple(shop.tracker.find())
     delivered = shop.tracker.dispatch(lambda notice: None, limit=len(shop.notices) + 1).delivered
     return DemoResult(

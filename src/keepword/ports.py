@@ -10,6 +10,8 @@ docstring is its contract, and ``keepword.testing`` checks it:
   acknowledged by the host's deliverer.
 - :class:`TouchpointLog` (``"touchpoints"``): every contact with a customer,
   append-only, and the few questions customer care asks of them.
+- :class:`Waitlist` (``"waitlists"``): first come, first served allocation
+  of scarce resources, and the questions the fairness audit asks.
 
 :class:`Store` is a store that has them all; ``Tracker(store, ...)`` takes any
 store with at least the commitment repository, and a call that needs a port
@@ -51,6 +53,7 @@ from keepword._validate import check_identifier, check_positive
 from keepword._validate import optional_identifier as _optional_identifier
 from keepword.commitment import Commitment, Status
 from keepword.errors import ConflictError, InvalidArgumentError, MissingPortError, NotFoundError
+from keepword.fairness import OutOfTurn, PauseRecord, Renegotiations, WaiverRecord
 from keepword.notice import Notice
 from keepword.touchpoint import Touchpoint
 
@@ -65,6 +68,7 @@ __all__ = [
     "TickQueue",
     "TickQueueAllTenants",
     "TouchpointLog",
+    "Waitlist",
     "check_commitment",
     "check_fires",
     "check_new_commitment",
@@ -84,13 +88,15 @@ CAPABILITIES = frozenset({"transactions", "multiprocess", "skip_locked"})
 - ``"skip_locked"``: claiming due work uses ``FOR UPDATE SKIP LOCKED``.
 """
 
-PORTS = frozenset({"commitments", "tick_queue", "outbox", "touchpoints"})
+PORTS = frozenset({"commitments", "tick_queue", "outbox", "touchpoints", "waitlists"})
 """Port names a store may declare in its ``ports`` attribute.
 
 - ``"commitments"``: :class:`CommitmentRepository` (every store has it).
 - ``"tick_queue"``: :class:`TickQueue`, which ``Tracker.tick`` needs.
 - ``"outbox"``: :class:`Outbox`, which the tracker's notice methods need.
 - ``"touchpoints"``: :class:`TouchpointLog`, which customer care needs.
+- ``"waitlists"``: :class:`Waitlist`, which ``allocate``, ``waitlist`` and
+  ``fairness_audit`` need.
 """
 
 Order = Literal["due_at", "made_at"]
@@ -665,7 +671,117 @@ class TouchpointLog(Protocol):
 
 
 @runtime_checkable
-class Store(CommitmentRepository, TickQueue, Outbox, TouchpointLog, Protocol):
+class Waitlist(Protocol):
+    """First come, first served: the ``"waitlists"`` port.
+
+    A commitment waits for ``resource`` while its ``waiting_for`` is that
+    resource, it is open or paused, and units of its quantity are unserved
+    (:func:`keepword.fairness.queue_state`); its place in line is
+    ``(made_at, id)``.  Serving appends a ``"served"`` event (built by
+    :func:`keepword.transitions.serve`) and bumps the version, like
+    :meth:`CommitmentRepository.update`.
+    """
+
+    def serve_in_turn(
+        self,
+        tenant: str,
+        resource: str,
+        *,
+        quantity: int,
+        at: _dt.datetime,
+        partial: bool = False,
+        first: Sequence[str] = (),
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> list[Commitment]:
+        """Serve ``quantity`` units of ``resource`` to the tenant's waiting commitments, in turn.
+
+        Atomically and one allocation per ``(tenant, resource)`` at a time:
+        the commitments ``first`` (approved exceptions, in the order given,
+        each served with ``ahead=True``, ``reason`` and ``actor``), then the
+        line in ``(made_at, id)`` order, as
+        :func:`keepword.fairness.plan_allocation` decides (whole orders in
+        turn; the head that does not fit stops the allocation unless
+        ``partial``).  Each is changed by :func:`keepword.transitions.serve`
+        at ``at``, or at the instant of the resource's last allocation that
+        served anyone if that is later (callers' clocks may disagree, and the
+        histories must tell the order things were served in).  Concurrent
+        calls for one resource serve every unit at most once, and together
+        exactly the head of the line: a later commitment is never served
+        while an earlier one that fits is left waiting, even for a moment,
+        by another caller.
+
+        Returns:
+            The served commitments' new states, in the order served.
+
+        Raises:
+            InvalidArgumentError: ``first`` names a commitment of the tenant
+                that is missing or does not wait for ``resource`` (naming
+                ``first``); nothing is written.
+            ConflictError: a commitment changed under the allocation (retry).
+        """
+        ...
+
+    def waiting(self, tenant: str, resource: str, *, limit: int | None = None) -> list[Commitment]:
+        """The tenant's commitments still waiting for ``resource``, in ``(made_at, id)`` order."""
+        ...
+
+    def served_out_of_turn(
+        self,
+        tenant: str,
+        *,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+    ) -> list[OutOfTurn]:
+        """Commitments whose turn came in ``[since, until)`` out of turn, or as approved exceptions.
+
+        Exactly :func:`keepword.fairness.out_of_turn` over the tenant's
+        commitments, ordered by ``(at, commitment_id)``; in a database, an
+        indexed query (a window over the line), not a loop over every row.
+        """
+        ...
+
+    def renegotiated_more_than(
+        self,
+        tenant: str,
+        n: int,
+        *,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+    ) -> list[Renegotiations]:
+        """Commitments with more than ``n`` ``"renegotiated"`` events in ``[since, until)``.
+
+        Ordered by commitment id.
+        """
+        ...
+
+    def pauses(
+        self,
+        tenant: str,
+        *,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+    ) -> list[PauseRecord]:
+        """Every ``"paused"`` event in ``[since, until)``, ordered by ``(at, commitment_id)``."""
+        ...
+
+    def waived_replies(
+        self,
+        tenant: str,
+        *,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+    ) -> list[WaiverRecord]:
+        """Reply commitments (kind ``"reply"``) cancelled in ``[since, until)`` as waived.
+
+        Waived: the ``"cancelled"`` event's data has ``"waived": true``.
+        Ordered by ``(at, commitment_id)``.
+        """
+        ...
+
+
+@runtime_checkable
+class Store(CommitmentRepository, TickQueue, Outbox, TouchpointLog, Waitlist, Protocol):
     """A store that has every port: what ``MemoryStore`` and ``SqlStore`` are."""
 
 
@@ -674,7 +790,7 @@ def declared_ports(store: object) -> frozenset[str]:
 
     >>> from keepword.stores.memory import MemoryStore
     >>> sorted(declared_ports(MemoryStore()))
-    ['commitments', 'outbox', 'tick_queue', 'touchpoints']
+    ['commitments', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
     >>> declared_ports(object())
     frozenset()
     """

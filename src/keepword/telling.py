@@ -343,8 +343,8 @@ def _now(now: _dt.datetime | None) -> _dt.datetime | None:
 
 
 def _is_message_reply(c: Commitment) -> bool:
-    """A reply owed on a customer's message: kind ``"reply"`` with the message's reference."""
-    return c.kind == "reply" and c.external_ref is not None
+    """A reply owed on a customer's message: kind ``"reply"`` with its channel or reference."""
+    return c.kind == "reply" and (c.channel is not None or c.external_ref is not None)
 
 
 def _is_late(c: Commitment, now: _dt.datetime | None) -> bool:
@@ -504,6 +504,7 @@ class PromiseStatus:
         id: the commitment's id (for the host's links).
         ref: the host's own reference for the thing promised, or ``None``.
         kind: the host's kind of promise (``"reply"``, ``"refund"``, ...).
+        channel: where the customer is answered (``"email"``, ``"phone"``, ...), or ``None``.
         what: what was promised, the host's own text, as given.
         status: ``"open"``, ``"late"`` (open, past its deadline), ``"paused"``,
             ``"kept"``, ``"broken"`` or ``"cancelled"``.
@@ -518,6 +519,7 @@ class PromiseStatus:
     id: str
     ref: str | None
     kind: str
+    channel: str | None
     what: str
     status: str
     sentence: str
@@ -594,6 +596,7 @@ def promise_status(
         id=c.id,
         ref=c.external_ref,
         kind=c.kind,
+        channel=c.channel,
         what=c.what,
         status=status,
         sentence=_sentence(c, key, p),

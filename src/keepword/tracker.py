@@ -38,10 +38,19 @@ from keepword.clock import Clock
 from keepword.commitment import Commitment
 from keepword.errors import InvalidArgumentError
 from keepword.escalation import EscalationPolicy, PolicySet
+from keepword.fairness import (
+    DEFAULT_MAX_RENEGOTIATIONS,
+    DEFAULT_PAUSE_WINDOW,
+    AuditRules,
+    FairnessReport,
+    WaitingEntry,
+)
 from keepword.notice import Notice
 from keepword.playbook import Playbook
 from keepword.ports import CommitmentRepository
 from keepword.services import (
+    allocating,
+    auditing,
     caring,
     delivering,
     finding,
@@ -213,6 +222,7 @@ class Tracker:
         channel: str | None = None,
         terms: Mapping[str, Any] | None = None,
         actor: str | None = None,
+        quantity: int | None = None,
     ) -> Commitment:
         """Make a promise to a customer and store it.
 
@@ -237,6 +247,8 @@ class Tracker:
             channel: where the customer is answered or reached (``"email"``, ...).
             terms: the agreed terms, a JSON object.
             actor: who made the promise.
+            quantity: units of ``waiting_for`` it waits for (``> 0``, default
+                1), kept as ``terms["quantity"]``; see :meth:`allocate`.
 
         Returns:
             The stored commitment (version 1), or the existing one for a
@@ -260,6 +272,7 @@ class Tracker:
             channel=channel,
             terms=terms,
             actor=actor,
+            quantity=quantity,
         )
         return promising.promise(self._ctx, request)
 
@@ -879,3 +892,112 @@ class Tracker:
             actor: who asked.
         """
         return caring.extra_mile(self._ctx, period=period, at=at, actor=actor)
+
+    # ------------------------------------------------------------------ fairness
+
+    def allocate(
+        self,
+        resource: str,
+        quantity: int,
+        at: _dt.datetime | None = None,
+        first: Iterable[CommitmentOrId] | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+        *,
+        partial: bool = False,
+    ) -> list[Commitment]:
+        """Serve ``quantity`` units of ``resource`` first come, first served.
+
+        The commitments waiting for ``resource`` (``waiting_for``, open or
+        paused, units unserved) are served in the order they were made (ties
+        by id), whole orders in turn: an order that does not fit stops the
+        allocation (a large early order is never skipped for a small later
+        one) unless ``partial=True``, which serves it in part.  Each served
+        commitment gets a ``"served"`` event and stays open until kept.
+        ``first`` are approved exceptions, served ahead of their turn with
+        ``reason`` and ``actor`` in their history; the audit lists them apart.
+        Four processes allocating one resource at once serve each unit at
+        most once and, together, exactly the head of the line.
+
+        Args:
+            resource: ``"type:name"``, e.g. ``"sku:FIG-1"``.
+            quantity: units to hand out (``> 0``).
+            at: when (aware; default now).
+            first: commitments (or ids) to serve ahead of their turn.
+            reason: why they go first (required with ``first``).
+            actor: who approved it (required with ``first``).
+            partial: whether an order may be served in part.
+
+        Returns:
+            The served commitments, in the order served (units left over are
+            simply not handed out).
+
+        Raises:
+            InvalidArgumentError: a bad argument (named); nothing is written.
+            NaiveDatetimeError: ``at`` is naive.
+            MissingPortError: the store has no ``"waitlists"`` port.
+
+        >>> import datetime as dt
+        >>> from keepword import BusinessCalendar, FrozenClock, MemoryStore, within
+        >>> clock = FrozenClock(dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC))
+        >>> t = Tracker(MemoryStore(), calendar=BusinessCalendar(tz="UTC"), clock=clock)
+        >>> for who, n in (("ann", 2), ("bob", 5), ("cy", 1)):
+        ...     _ = t.promise(customer=who, owner="shop", kind="order", what="Figurine",
+        ...                   due=within(days=30), waiting_for="sku:FIG-1", quantity=n)
+        ...     _ = clock.advance(minutes=1)
+        >>> [c.customer for c in t.allocate("sku:FIG-1", 4)]
+        ['ann']
+        >>> [(e.position, e.commitment.customer, e.remaining) for e in t.waitlist("sku:FIG-1")]
+        [(1, 'bob', 5), (2, 'cy', 1)]
+        """
+        return allocating.allocate(
+            self._ctx,
+            resource,
+            quantity,
+            at=at,
+            first=first,
+            reason=reason,
+            actor=actor,
+            partial=partial,
+        )
+
+    def waitlist(self, resource: str, *, limit: int | None = None) -> list[WaitingEntry]:
+        """Who still waits for ``resource``, in line order, each with its position (1 = next).
+
+        Raises:
+            InvalidArgumentError: a bad ``resource`` or ``limit``.
+            MissingPortError: the store has no ``"waitlists"`` port.
+        """
+        return allocating.waitlist(self._ctx, resource, limit=limit)
+
+    def fairness_audit(
+        self,
+        since: _dt.datetime | None = None,
+        until: _dt.datetime | None = None,
+        *,
+        pause_window: _dt.timedelta | None = None,
+        max_renegotiations: int | None = None,
+    ) -> FairnessReport:
+        """Audit queue jumping and clock gaming over ``[since, until)``.
+
+        Rules (:data:`keepword.fairness.RULES`): a commitment kept or served
+        before an earlier one waiting for the same resource; a pause starting
+        within ``pause_window`` (default 1 hour) after the customer's own
+        message (skipped, and said so in ``skipped``, on a store without the
+        ``"touchpoints"`` port); a deadline renegotiated more than
+        ``max_renegotiations`` times (default 2); replies waived as needing no
+        answer, counted per actor.  Approved exceptions are listed apart from
+        violations.  Each question is an indexed query in the store.
+
+        Raises:
+            InvalidArgumentError: ``since`` after ``until``, a bad threshold.
+            NaiveDatetimeError: ``since`` or ``until`` is naive.
+            MissingPortError: the store has no ``"waitlists"`` port.
+        """
+        rules = AuditRules(
+            pause_window=DEFAULT_PAUSE_WINDOW if pause_window is None else pause_window,
+            max_renegotiations=(
+                DEFAULT_MAX_RENEGOTIATIONS if max_renegotiations is None else max_renegotiations
+            ),
+        )
+        return auditing.fairness_audit(self._ctx, since, until, rules=rules)

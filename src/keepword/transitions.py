@@ -24,6 +24,7 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from keepword import fairness as _fairness
 from keepword._instant import from_iso, td_us, to_utc
 from keepword._json import FrozenDict, FrozenList, freeze_json
 from keepword._snapshots import calendar_snapshot, policy_snapshot
@@ -63,6 +64,7 @@ __all__ = [
     "renegotiate",
     "resume",
     "retarget",
+    "serve",
     "set_aside",
 ]
 
@@ -775,6 +777,81 @@ def set_aside(
         fired_at=now,
     )
     return new, events, (notice,)
+
+
+def serve(
+    c: Commitment,
+    *,
+    now: _dt.datetime,
+    resource: str,
+    quantity: int,
+    partial: bool = False,
+    ahead: bool = False,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> Change:
+    """Hand ``quantity`` units of ``resource`` to a commitment waiting for it.
+
+    Appends a ``"served"`` event with data ``{"resource", "quantity",
+    "served", "remaining", "partial", "ahead", "reason"}`` (``served`` is the
+    running total); the status is unchanged: the commitment stays open (or
+    paused) until it is kept.  Once every unit is served it no longer waits.
+    ``ahead`` marks an approved exception, served before its turn; it needs a
+    reason and an actor.
+
+    Raises:
+        InvalidTransitionError: it is kept, broken or cancelled.
+        InvalidArgumentError: it does not wait for ``resource``, ``quantity``
+            is not a positive int or exceeds the units still unserved (or
+            serves only part of them without ``partial``), ``now`` is before
+            it was made, or ``ahead`` lacks a reason or an actor.
+    """
+    _require(c, "serve", Status.OPEN, Status.PAUSED)
+    now = to_utc(now, "now")
+    resource = _fairness.check_resource(resource)
+    units = _fairness.check_quantity(quantity)
+    if c.waiting_for != resource:
+        raise InvalidArgumentError(
+            f"commitment {c.id!r} waits for {c.waiting_for!r}, not {resource!r}",
+            argument="resource",
+        )
+    state = _fairness.queue_state(c)
+    assert state is not None  # waiting_for is set
+    left = state.quantity - state.served
+    if units > left or (units < left and not partial):
+        raise InvalidArgumentError(
+            f"commitment {c.id!r} waits for {left} more unit(s); {units} "
+            + ("is too many" if units > left else "serves it only in part"),
+            argument="quantity",
+            fix="pass partial=True to serve part of an order" if units < left else None,
+        )
+    if now < c.made_at:
+        raise InvalidArgumentError(
+            f"must not be before the commitment was made ({c.made_at.isoformat()})",
+            argument="at",
+        )
+    who = _actor(actor)
+    why = _optional_reason(reason)
+    if ahead and (why is None or not why.strip() or who is None):
+        raise InvalidArgumentError(
+            "an approved exception needs a reason and an actor",
+            argument="reason" if why is None or not why.strip() else "actor",
+        )
+    draft = _Draft(c, who)
+    draft.emit(
+        "served",
+        now,
+        {
+            "resource": resource,
+            "quantity": units,
+            "served": state.served + units,
+            "remaining": left - units,
+            "partial": units < left or state.served > 0,
+            "ahead": ahead,
+            "reason": why,
+        },
+    )
+    return draft.done()
 
 
 def firings(c: Commitment) -> tuple[Firing, ...]:

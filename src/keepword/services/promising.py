@@ -26,6 +26,7 @@ from keepword._validate import text as _text
 from keepword.calendar import Within
 from keepword.commitment import MAX_PRIORITY, Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
+from keepword.fairness import check_quantity
 from keepword.services._context import Context
 
 __all__ = ["PromiseRequest", "promise", "promise_many"]
@@ -85,6 +86,8 @@ class PromiseRequest:
         channel: where the customer is answered or reached (``"email"``, ...).
         terms: the agreed terms, a JSON object (kept frozen).
         actor: who made the promise (checked where the event is built).
+        quantity: units of ``waiting_for`` it waits for (``> 0``), kept as
+            ``terms["quantity"]`` (see :mod:`keepword.fairness`).
 
     Raises:
         InvalidArgumentError: a field is invalid, naming it.
@@ -113,6 +116,10 @@ class PromiseRequest:
     channel: str | None = attrs.field(default=None, validator=_optional_identifier)
     terms: FrozenDict = attrs.field(default=None, converter=_terms)
     actor: str | None = None
+    quantity: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _merge_quantity(self)
 
     @classmethod
     def from_mapping(cls, item: Any, argument: str) -> PromiseRequest:
@@ -173,6 +180,23 @@ class PromiseRequest:
                 "request to get the existing one",
             )
         return existing
+
+
+def _merge_quantity(request: PromiseRequest) -> None:
+    """Check ``quantity`` and keep it in the request's terms (``terms["quantity"]``)."""
+    if request.quantity is None:
+        return
+    stated = request.terms.get("quantity")
+    units = check_quantity(request.quantity, "quantity")
+    if request.waiting_for is None:
+        raise InvalidArgumentError(
+            "needs waiting_for: a quantity is of a resource", argument="quantity"
+        )
+    if stated is not None and stated != units:
+        raise InvalidArgumentError(
+            f"is {units} but terms['quantity'] is {stated!r}", argument="quantity"
+        )
+    object.__setattr__(request, "terms", freeze_json({**request.terms, "quantity": units}, "terms"))
 
 
 _FIELDS = frozenset(a.name for a in attrs.fields(PromiseRequest))

@@ -51,6 +51,7 @@ from keepword.ports import (
     version_conflict,
 )
 from keepword.stores._memory_touchpoints import MemoryTouchpoints
+from keepword.stores._memory_waitlists import MemoryWaitlists
 
 if TYPE_CHECKING:
     from keepword.ports import Store
@@ -89,7 +90,7 @@ def _notice_order(n: Notice) -> tuple[_dt.datetime, _dt.datetime, str]:
     return (n.fired_at, n.scheduled_at, n.id)
 
 
-class MemoryStore(MemoryTouchpoints):
+class MemoryStore(MemoryTouchpoints, MemoryWaitlists):
     """Commitments kept in memory: the reference store and the test oracle.
 
     Thread-safe: every method holds one re-entrant lock for its whole run, so
@@ -117,7 +118,8 @@ class MemoryStore(MemoryTouchpoints):
         InvalidArgumentError: ``clock`` has no ``now()``.
 
     Attributes:
-        ports: every port: ``{"commitments", "tick_queue", "outbox", "touchpoints"}``.
+        ports: every port: ``{"commitments", "tick_queue", "outbox", "touchpoints",
+            "waitlists"}``.
         capabilities: ``{"transactions"}``: every write, ``add_many``
             included, is all or nothing.  Not ``"multiprocess"`` (the data
             lives in one process) nor ``"skip_locked"``.
@@ -166,6 +168,7 @@ class MemoryStore(MemoryTouchpoints):
         self._unacked: dict[str, dict[str, None]] = {}
         self._notice_claims: dict[str, _Claim] = {}
         self._init_touchpoints()
+        self._init_waitlists()
 
     @property
     def lease_clock(self) -> Clock:

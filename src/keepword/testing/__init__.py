@@ -5,8 +5,8 @@ Public API.  Importing its contents needs pytest and hypothesis
 
 - :class:`StoreContract` (all ports), :class:`CommitmentRepositoryContract`,
   :class:`TickQueueContract`, :class:`OutboxContract`,
-  :class:`TouchpointLogContract`: pytest classes to subclass with a
-  ``store`` fixture (:mod:`keepword.testing.contract`).
+  :class:`TouchpointLogContract`, :class:`WaitlistContract`: pytest classes
+  to subclass with a ``store`` fixture (:mod:`keepword.testing.contract`).
 - :func:`fire_one`: fire one claimed commitment through ``fire_many``.
 - :data:`HOSTILE_STRINGS`: strings that break careless storage.
 - :func:`make_commitment`, :func:`next_state`, :func:`with_status`,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         StoreContract,
         TickQueueContract,
         TouchpointLogContract,
+        WaitlistContract,
         assert_same_commitment,
         assert_same_touchpoint,
         make_commitment,
@@ -55,6 +56,7 @@ __all__ = [
     "StoreContract",
     "TickQueueContract",
     "TouchpointLogContract",
+    "WaitlistContract",
     "assert_same_commitment",
     "assert_same_touchpoint",
     "fire_one",

@@ -44,6 +44,7 @@ _REFS = ("order-1", "order-2", "Order-1", "order-1 ", "ordér-1")
 _CUSTOMERS = ("acct-42", "acct-43", "O'Brien'; DROP TABLE x; --")
 _OWNERS = ("alice", "bob", "ёve", "👍🏽")
 _WAITING = (None, "sku:FIG-1", "sku:fig-1")
+_RESOURCES = ("sku:FIG-1", "sku:fig-1")
 _KINDS = ("reply", "call", "thanks")
 _TEXT = st.sampled_from(
     ("", "Email the price list", "' OR '1'='1", "100% \\ _done_", "é vs e\u0301", "🎉" * 3)

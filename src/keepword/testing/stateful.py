@@ -97,6 +97,7 @@ from keepword.testing._stateful_support import (
     _POLICIES,
     _REASONS,
     _REFS,
+    _RESOURCES,
     _STATUS_SETS,
     _TAGS,
     _TERMS,
@@ -827,6 +828,61 @@ class StoreStateMachine(StoreInvariants, RuleBasedStateMachine):
         for _, tokens, _ in [*self.held_ticks, *self.held_notices]:
             if id(old) in tokens:
                 tokens[id(self.store)] = tokens.pop(id(old))
+
+    # ------------------------------------------------------------------ rules: waitlists
+
+    def _has_waitlists(self) -> bool:
+        return "waitlists" in declared_ports(self.store)
+
+    @precondition(lambda self: self._has_waitlists())
+    @rule(
+        data=st.data(),
+        quantity=st.integers(1, 4),
+        partial=st.booleans(),
+        ahead=st.booleans(),
+    )
+    def allocate(self, data: st.DataObject, quantity: int, partial: bool, ahead: bool) -> None:
+        """Serve units in turn (``serve_in_turn``); now and then one goes first, approved."""
+        draw = data.draw
+        tenant = draw(self._tenant_choice, label="tenant")
+        resource = draw(st.sampled_from(_RESOURCES), label="resource")
+        first: tuple[str, ...] = ()
+        if ahead and self.keys:
+            first = (draw(st.sampled_from(self.keys), label="first")[1],)
+        at = self.now
+
+        def serve(s: Store) -> list[Commitment]:
+            return s.serve_in_turn(
+                tenant,
+                resource,
+                quantity=quantity,
+                at=at,
+                partial=partial,
+                first=first,
+                reason="approved" if first else None,
+                actor="manager" if first else None,
+            )
+
+        label = f"serve_in_turn({tenant}, {resource}, {quantity}, partial={partial}, {first})"
+        self.both(label, serve)
+        self.both(f"waiting({tenant}, {resource})", lambda s: s.waiting(tenant, resource))
+
+    @precondition(lambda self: self._has_waitlists())
+    @rule(data=st.data(), n=st.integers(0, 2))
+    def fairness_questions(self, data: st.DataObject, n: int) -> None:
+        """The audit's questions agree: out of turn, renegotiations, pauses, waivers."""
+        tenant = data.draw(self._tenant_choice, label="tenant")
+        since = data.draw(st.sampled_from((None, START, self.now)), label="since")
+        self.both(
+            f"served_out_of_turn({tenant}, since={since})",
+            lambda s: s.served_out_of_turn(tenant, since=since),
+        )
+        self.both(
+            f"renegotiated_more_than({tenant}, {n})",
+            lambda s: s.renegotiated_more_than(tenant, n, since=since),
+        )
+        self.both(f"pauses({tenant})", lambda s: s.pauses(tenant, since=since))
+        self.both(f"waived_replies({tenant})", lambda s: s.waived_replies(tenant, since=since))
 
 
 def store_state_machine(

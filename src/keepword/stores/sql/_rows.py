@@ -19,6 +19,7 @@ from keepword._snapshots import calendar_snapshot, policy_snapshot
 from keepword.calendar import BusinessCalendar
 from keepword.commitment import Commitment, Event, Status, _trusted_commitment, _trusted_event
 from keepword.escalation import EscalationPolicy
+from keepword.fairness import queue_state
 from keepword.notice import Notice, NoticeState
 from keepword.touchpoint import Touchpoint
 
@@ -33,6 +34,7 @@ __all__ = [
     "notice_to_row",
     "touchpoint_from_row",
     "touchpoint_to_row",
+    "waitlist_row",
 ]
 
 
@@ -72,6 +74,32 @@ def commitment_to_row(commitment: Commitment) -> dict[str, Any]:
         "policy": None if c.policy is None else policy_snapshot(c.policy),
         "escalation_cursor": c.escalation_cursor,
         "next_action_at": c.next_action_at,
+        **waitlist_row(c),
+    }
+
+
+_NOT_WAITING = {
+    "quantity": None,
+    "served_quantity": None,
+    "queue_at": None,
+    "turn_at": None,
+    "served_at": None,
+    "served_ahead": None,
+}
+
+
+def waitlist_row(c: Commitment) -> dict[str, Any]:
+    """The waitlist columns of a commitment, read off its history (all ``NULL`` if not waiting)."""
+    state = queue_state(c)
+    if state is None:
+        return _NOT_WAITING
+    return {
+        "quantity": state.quantity,
+        "served_quantity": state.served,
+        "queue_at": state.queue_at,
+        "turn_at": state.turn_at,
+        "served_at": state.full_at,
+        "served_ahead": state.ahead,
     }
 
 

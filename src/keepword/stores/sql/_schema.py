@@ -26,8 +26,8 @@ collation on MariaDB/MySQL, ``BINARY`` on SQLite), and terms, tags, the
 calendar snapshot and event data are JSON.
 
 >>> md = build_metadata("shop_")
->>> sorted(md.tables)
-['shop_commitments', 'shop_events', 'shop_notices', 'shop_schema_version', 'shop_touchpoints']
+>>> sorted(name.removeprefix("shop_") for name in md.tables)
+['commitments', 'events', 'notices', 'schema_version', 'touchpoints', 'waitlists']
 >>> [c.name for c in md.tables["shop_commitments"].primary_key]
 ['tenant', 'id']
 """
@@ -62,6 +62,8 @@ __all__ = [
     "table_names",
     "touchpoint_columns",
     "touchpoint_keys",
+    "waitlist_columns",
+    "waitlists_table",
 ]
 
 SCHEMA_VERSION = 8
@@ -329,6 +331,47 @@ def touchpoint_keys(p: str) -> list[Any]:
     ]
 
 
+def waitlist_columns() -> list[sa.Column[Any]]:
+    """The waitlist columns of ``{prefix}commitments`` (migration ``0006``), read off the history.
+
+    Set on every write from :func:`keepword.fairness.queue_state` (``NULL``
+    for a commitment that waits for nothing): ``quantity`` and
+    ``served_quantity`` in units, ``queue_at`` its ``made_at`` while it waits
+    (``NULL`` once served in full or closed, so the line is an index range),
+    ``turn_at`` when its turn came (first served, or kept), ``served_at``
+    when it was served in full (or kept), ``served_ahead`` whether its first
+    service was an approved exception.
+    """
+    return [
+        sa.Column("quantity", sa.Integer(), nullable=True),
+        sa.Column("served_quantity", sa.Integer(), nullable=True),
+        sa.Column("queue_at", UtcDateTime(), nullable=True),
+        sa.Column("turn_at", UtcDateTime(), nullable=True),
+        sa.Column("served_at", UtcDateTime(), nullable=True),
+        sa.Column("served_ahead", sa.Boolean(), nullable=True),
+    ]
+
+
+def waitlists_table(p: str, metadata: sa.MetaData, **options: Any) -> sa.Table:
+    """``{prefix}waitlists``: one row per ``(tenant, resource)``, the allocation's lock.
+
+    An allocation locks its resource's row (``SELECT ... FOR UPDATE``, never
+    ``SKIP LOCKED``) before it reads the head of the line, so allocations of
+    one resource run one after the other and each sees the last one's writes.
+    """
+    return sa.Table(
+        f"{p}waitlists",
+        metadata,
+        sa.Column("tenant", Identifier(), nullable=False),
+        sa.Column("resource", Identifier(), nullable=False),
+        sa.Column("allocations", sa.BigInteger(), nullable=False),
+        sa.Column("served_units", sa.BigInteger(), nullable=False),
+        sa.Column("last_at", UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("tenant", "resource", name=f"pk_{p}waitlists"),
+        **options,
+    )
+
+
 def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -> sa.MetaData:
     """Build the keepword tables in a new :class:`~sqlalchemy.MetaData`.
 
@@ -388,6 +431,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("claim_token", Identifier(), nullable=True),
         sa.Column("claimed_until", UtcDateTime(), nullable=True),
         sa.Column("channel", Identifier(), nullable=True),
+        *waitlist_columns(),
         sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}commitments"),
         sa.UniqueConstraint("tenant", "external_ref", name=f"uq_{p}commitments_ref"),
         sa.UniqueConstraint("id", name=f"uq_{p}commitments_id"),
@@ -397,6 +441,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Index(f"ix_{p}commitments_waiting", "tenant", "waiting_for", "made_at"),
         sa.Index(f"ix_{p}commitments_next_action", "tenant", "next_action_at", "id"),
         sa.Index(f"ix_{p}commitments_due_any", "next_action_at", "id"),
+        sa.Index(f"ix_{p}commitments_queue", "tenant", "waiting_for", "queue_at", "id"),
         **mysql_opts,
     )
     sa.Table(
@@ -416,6 +461,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
             name=f"fk_{p}events_commitment",
             ondelete="CASCADE",
         ),
+        sa.Index(f"ix_{p}events_kind", "tenant", "kind", "at"),
         **mysql_opts,
     )
     sa.Table(
@@ -428,6 +474,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         **mysql_opts,
     )
     sa.Table(touchpoints_name, metadata, *touchpoint_columns(), *touchpoint_keys(p), **mysql_opts)
+    waitlists_table(p, metadata, **mysql_opts)
     sa.Table(
         version_name,
         metadata,

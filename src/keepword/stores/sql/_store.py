@@ -10,6 +10,7 @@ per port over a shared base:
 - :mod:`._tick_queue`: :class:`~keepword.ports.TickQueue`;
 - :mod:`._outbox`: :class:`~keepword.ports.Outbox`;
 - :mod:`._touchpoints`: :class:`~keepword.ports.TouchpointLog`.
+- :mod:`._waitlists`: :class:`~keepword.ports.Waitlist`.
 
 Deadlines and due steps are compared with the ``now`` the caller passes in;
 leases alone are judged by the database's clock.
@@ -24,6 +25,7 @@ from keepword.stores.sql._commitments import SqlCommitments
 from keepword.stores.sql._outbox import SqlOutbox
 from keepword.stores.sql._tick_queue import SqlTickQueue
 from keepword.stores.sql._touchpoints import SqlTouchpoints
+from keepword.stores.sql._waitlists import SqlWaitlists
 
 if TYPE_CHECKING:
     from keepword.ports import Store
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["SqlStore"]
 
 
-class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints):
+class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints, SqlWaitlists):
     """Commitments in a SQL database: SQLite, PostgreSQL (psycopg 3) or MariaDB/MySQL (PyMySQL).
 
     Implements :class:`keepword.ports.Store` (every port); each method's
@@ -68,7 +70,7 @@ class SqlStore(SqlCommitments, SqlTickQueue, SqlOutbox, SqlTouchpoints):
     >>> store.count("shop-7", keepword.ports.Query())
     0
     >>> sorted(store.ports)
-    ['commitments', 'outbox', 'tick_queue', 'touchpoints']
+    ['commitments', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
     >>> store.close()
     """
 

@@ -9,7 +9,9 @@
 - :class:`TouchpointLogContract` (port ``"touchpoints"``): ``add_touchpoint``
   (idempotent on the ref), ``touchpoint_by_ref``, ``touchpoints``,
   ``thanks_by_customer``, ``extra_mile_candidate``, ``silent_customers``.
-- :class:`StoreContract`: all four.
+- :class:`WaitlistContract` (port ``"waitlists"``): ``serve_in_turn``,
+  ``waiting`` and the fairness audit's questions.
+- :class:`StoreContract`: all of them.
 
 Subclass one (usually :class:`StoreContract`) in a test module, give it a
 ``store`` fixture that yields a fresh, empty store for each test, and pytest
@@ -78,6 +80,7 @@ from keepword.testing.contract.touchpoints import (
     assert_same_touchpoint,
     make_touchpoint,
 )
+from keepword.testing.contract.waitlists import WaitlistContract
 
 __all__ = [
     "CONTRACT_PROFILE",
@@ -89,6 +92,7 @@ __all__ = [
     "StoreContract",
     "TickQueueContract",
     "TouchpointLogContract",
+    "WaitlistContract",
     "assert_same_commitment",
     "assert_same_touchpoint",
     "make_commitment",
@@ -100,9 +104,13 @@ __all__ = [
 
 
 class StoreContract(
-    CommitmentRepositoryContract, TickQueueContract, OutboxContract, TouchpointLogContract
+    CommitmentRepositoryContract,
+    TickQueueContract,
+    OutboxContract,
+    TouchpointLogContract,
+    WaitlistContract,
 ):
-    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: all four contracts.
+    """Every behaviour :mod:`keepword.ports` promises, as pytest tests: every port's contract.
 
     Subclass it as ``TestSomethingStore`` and override the ``store`` fixture
     so that it yields a fresh, empty store (function scope) and closes it
