@@ -323,8 +323,11 @@ def test_changed_columns_name_every_column_a_commitment_row_has() -> None:
     from keepword.stores.sql import _rows
 
     c = commitment()
+    from keepword.stores.sql._schema import MEASURE_COLUMNS
+
     mapped = {_rows._COLUMN_OF.get(name, name) for name in _rows._FIELD_NAMES}
-    assert mapped == set(_rows.commitment_to_row(c))
+    # and the scorecard's columns, derived from the state and written with it
+    assert mapped | set(MEASURE_COLUMNS) == set(_rows.commitment_to_row(c))
     assert _rows.changed_columns(c, c) == set()
     moved, _ = _t.renegotiate(c, due=T0 + _dt.timedelta(days=9), now=T0, reason="later")
     assert _rows.changed_columns(moved, c) == {
@@ -333,4 +336,5 @@ def test_changed_columns_name_every_column_a_commitment_row_has() -> None:
         "deadline_version",
         "history_length",
         "next_action_at",
+        *MEASURE_COLUMNS,  # a new event: what the scorecard counts may follow
     }
