@@ -124,6 +124,34 @@ def tick(ctx: Context, at: _dt.datetime, limit: int) -> TickReport:
     )
 
 
+def escalate_batch(
+    batch: list[Commitment], at: _dt.datetime, late_after: _dt.timedelta, tally: _Tally
+) -> tuple[list[Commitment], list[Fire], list[int]]:
+    """Escalate each claimed commitment of ``batch`` at ``at``, counting it in ``tally``.
+
+    Returns ``(idle, fires, breaches)``: the commitments with nothing due,
+    one :class:`Fire` per commitment that changed, and per fire how many
+    breaches it records.  Nothing is written: the tenant's tick and the
+    cross-tenant :class:`~keepword.services.ticking_all.Ticker` both write
+    what this decides.
+    """
+    idle: list[Commitment] = []
+    fires: list[Fire] = []
+    breached: list[int] = []
+    for c in batch:
+        tally.seen.add(c.id)
+        tally.processed += 1
+        new, events, notices = _t.escalate(
+            c, now=at, new_id=lambda: new_id(at), late_after=late_after
+        )
+        if not events:
+            idle.append(c)
+            continue
+        fires.append(Fire(new, c.version, notices))
+        breached.append(sum(1 for e in events if e.kind == "breached"))
+    return idle, fires, breached
+
+
 def _fire_batch(
     ctx: Context,
     queue: TickQueue,
@@ -133,20 +161,8 @@ def _fire_batch(
     tally: _Tally,
 ) -> None:
     """Escalate one claimed batch, write what fired, release the rest."""
-    idle: list[str] = []
-    fires: list[Fire] = []
-    breached: list[int] = []
-    for c in batch:
-        tally.seen.add(c.id)
-        tally.processed += 1
-        new, events, notices = _t.escalate(
-            c, now=at, new_id=lambda: new_id(at), late_after=ctx.late_after
-        )
-        if not events:
-            idle.append(c.id)
-            continue
-        fires.append(Fire(new, c.version, notices))
-        breached.append(sum(1 for e in events if e.kind == "breached"))
+    quiet, fires, breached = escalate_batch(batch, at, ctx.late_after, tally)
+    idle = [c.id for c in quiet]
     outcomes = _write(queue, ctx.tenant, fires, token)
     for fire, outcome, breaches in zip(fires, outcomes, breached, strict=True):
         if isinstance(outcome, Commitment):

@@ -22,8 +22,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from keepword import transitions as _t
-from keepword._ids import new_id
 from keepword._instant import to_utc
 from keepword._validate import check_positive
 from keepword.calendar import BusinessCalendar
@@ -202,20 +200,7 @@ class Ticker:
         self, at: _dt.datetime, batch: list[Commitment], token: str, tally: ticking._Tally
     ) -> None:
         """Escalate one claimed batch, write what fired, release the rest."""
-        idle: list[Commitment] = []
-        fires: list[Fire] = []
-        breached: list[int] = []
-        for c in batch:
-            tally.seen.add(c.id)
-            tally.processed += 1
-            new, events, notices = _t.escalate(
-                c, now=at, new_id=lambda: new_id(at), late_after=self._base.late_after
-            )
-            if not events:
-                idle.append(c)
-                continue
-            fires.append(Fire(new, c.version, notices))
-            breached.append(sum(1 for e in events if e.kind == "breached"))
+        idle, fires, breached = ticking.escalate_batch(batch, at, self._base.late_after, tally)
         outcomes = self._write(fires, token)
         claimed = {c.id: c for c in batch}
         for fire, outcome, breaches in zip(fires, outcomes, breached, strict=True):
