@@ -89,7 +89,7 @@ _ARRIVALS: tuple[tuple[str, str, Within, float], ...] = (
     ("ship", "Ship the order", within(business_days=1), 0.45),
     ("backorder", "Ship the backordered FIG-1", within(business_days=10), 0.06),
     ("resolve", "Resolve the complaint", within(business_days=3), 0.05),
-    ("thank-you", "Thank the customer for the referral", within(business_days=2), 0.05),
+    ("thank_you", "Thank the customer for the referral", within(business_days=2), 0.05),
 )
 
 
