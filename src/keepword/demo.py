@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from keepword._demo_care import run_care
-from keepword._demo_fairness import backorder_scene
+from keepword._demo_fairness import FairnessScene, backorder_scene
 from keepword.calendar import BusinessCalendar, Within, within
 from keepword.clock import FrozenClock
 from keepword.commitment import Commitment, Status
@@ -103,6 +103,7 @@ class DemoResult:
     example: str
     notices: tuple[Notice, ...] = ()
     delivered: int = 0
+    fairness: FairnessScene | None = None
 
 
 def simulate(
@@ -138,7 +139,7 @@ def simulate(
         clock.advance(hours=1)
         if on_day is not None and (_hour + 1) % 24 == 0:
             on_day((_hour + 1) // 24)
-    backorder_scene(shop.tracker, clock, shop.note)  # keepword._demo_fairness
+    fairness = backorder_scene(shop.tracker, clock, shop.note)  # keepword._demo_fairness
     commitments = tuple(shop.tracker.find())
     delivered = shop.tracker.dispatch(lambda notice: None, limit=len(shop.notices) + 1).delivered
     return DemoResult(
@@ -148,6 +149,7 @@ def simulate(
         example=shop.example,
         notices=tuple(shop.notices),
         delivered=delivered,
+        fairness=fairness,
     )
 
 
@@ -290,6 +292,27 @@ def render(console: Console, result: DemoResult, *, db_path: str, timeline_rows:
     _render_owners(console, result)
     _render_fired(console, result)
     console.print(f"{result.delivered} notices delivered and acknowledged.")
+    _render_fairness(console, result)
+
+
+def _render_fairness(console: Console, result: DemoResult) -> None:
+    """The backorder scene: who ``allocate`` served, and the fairness audit's findings."""
+    from rich.table import Table
+
+    scene = result.fairness
+    if scene is None:
+        return
+    served = "; then ".join(", ".join(group) for group in scene.served)
+    console.print(f"Backorders served first come, first served by allocate: {served}.")
+    table = Table(title="Fairness audit of the backorder scene")
+    table.add_column("finding")
+    table.add_column("what happened")
+    for finding in (*scene.report.violations, *scene.report.approved):
+        label = f"{finding.rule} (approved)" if finding.approved else finding.rule
+        table.add_row(label, finding.sentence)
+    console.print(table)
+    staged = "exactly what it staged" if scene.as_staged else "more or less than it staged"
+    console.print(f"The audit found {staged}: {', '.join(sorted(scene.staged)) or 'nothing'}.")
 
 
 def _render_timeline(console: Console, result: DemoResult, rows: int) -> None:
