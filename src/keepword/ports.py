@@ -880,8 +880,7 @@ def declared_ports(store: object) -> frozenset[str]:
 
     >>> from keepword.stores.memory import MemoryStore
     >>> sorted(declared_ports(MemoryStore()))
-    ['commitments', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
-    ['commitments', 'metrics', 'outbox', 'tick_queue', 'touchpoints']
+    ['commitments', 'metrics', 'outbox', 'tick_queue', 'touchpoints', 'waitlists']
     >>> declared_ports(object())
     frozenset()
     """

@@ -150,6 +150,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "event_breached": _m("event", "We didn't manage it {by} as promised. We're sorry."),
     "event_escalated": _m("event", "We've given this extra attention."),
     "event_set_aside": _m("event", "We're still working on this."),
+    "event_served": _m("event", "Your turn came: we've set your order aside for you."),
     # a day the business is closed before the deadline
     "closed": _m("note", "We're closed {on} ({holiday})."),
 }
