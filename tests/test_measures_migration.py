@@ -1,4 +1,4 @@
-"""Migration 0007 fills the scorecard's columns of the commitments stored before it."""
+"""Migrations 0007 and 0009 fill the scorecard's columns of the commitments stored before them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from keepword.measures import ScoreQuery
 from keepword.stores.memory import MemoryStore
 from keepword.stores.sql import SqlStore, _rows, build_metadata, migrate
-from keepword.stores.sql._schema import MEASURE_COLUMNS
+from keepword.stores.sql._schema import MEASURE_COLUMNS, SPAN_COLUMNS
 from keepword.testing.contract._support import T0
 from keepword.testing.contract.metrics import apply_plan, store_history
 from tests.support.backends import unique_prefix
@@ -21,6 +21,8 @@ PLANS = [
     {"ops": [("fail", 700)]},
     {"ops": [("waive", 10)]},
     {"ops": [("pause", 10), ("resume", 90), ("tick", 2000)]},
+    {"ops": [("reassign", 30), ("pause", 10), ("resume", 600), ("tick", 1500), ("keep", 60)]},
+    {"ops": [("tick", 900), ("reassign", 30), ("fail", 3000)]},
     {"ops": []},
 ]
 
@@ -53,12 +55,17 @@ def test_upgrading_to_0007_fills_the_scorecard_columns_of_stored_rows(backend_ur
                 row = _rows.commitment_to_row(c)
                 conn.execute(
                     sa.insert(tables[f"{prefix}commitments"]),
-                    [{k: v for k, v in row.items() if k not in MEASURE_COLUMNS}],
+                    [{k: v for k, v in row.items() if k not in (*MEASURE_COLUMNS, "rework")}],
                 )
                 conn.execute(
-                    sa.insert(tables[f"{prefix}events"]), _rows.events_to_rows(c, c.history)
+                    sa.insert(tables[f"{prefix}events"]),
+                    [
+                        {k: v for k, v in event.items() if k not in SPAN_COLUMNS}
+                        for event in _rows.events_to_rows(c, c.history)
+                    ],
                 )
-        migrate.upgrade(engine, table_prefix=prefix)  # 0007 adds the columns and fills them
+        # 0007 adds the scorecard's columns and fills them; 0009 the events' spans
+        migrate.upgrade(engine, table_prefix=prefix)
         store = SqlStore(engine, table_prefix=prefix)
         reference = MemoryStore()
         store_history(reference, commitments)
@@ -66,6 +73,9 @@ def test_upgrading_to_0007_fills_the_scorecard_columns_of_stored_rows(backend_ur
         for by in (None, "owner"):
             q = ScoreQuery(by=by, now=now)
             assert store.score_rows("t", q) == reference.score_rows("t", q)
+        _, total = store.score_rows("t", ScoreQuery(now=now))
+        assert {owner for owner, _ in total.time_by_owner} >= {"dave"}  # reassigned, then breached
+        assert [reason for reason, _ in total.time_by_pause] == ["waiting on the customer"]
         assert store.quote_record("t", kind="reply") == reference.quote_record("t", kind="reply")
         migrate.downgrade(engine, table_prefix=prefix, revision="0006")
         columns = {c["name"] for c in sa.inspect(engine).get_columns(f"{prefix}commitments")}

@@ -299,3 +299,95 @@ def test_the_figures_add_up(plans: list, by: str, now_minutes: int) -> None:
             assert (low is None) == (high is None)
             if low is not None and high is not None:
                 assert dt.timedelta(0) <= low <= high
+
+
+# --------------------------------------------------------------------------- where the time went
+
+
+def test_the_scorecard_says_where_the_time_of_breached_promises_went(store: kw.Store) -> None:
+    tracker, clock = _tracker(store)
+    slow = tracker.promise(customer="k", owner="alice", kind="fix", what="x", due=MON_9 + 2 * HOUR)
+    also = tracker.promise(customer="k", owner="bob", kind="fix", what="y", due=MON_9 + 2 * HOUR)
+    fine = tracker.promise(customer="k", owner="alice", kind="fix", what="z", due=MON_9 + 8 * HOUR)
+    clock.set(MON_9 + HOUR)
+    tracker.reassign(slow.id, owner="bob")  # alice held it 1 h
+    tracker.pause(also.id, reason="waiting on parts")  # bob held it 1 h
+    clock.set(MON_9 + 2 * HOUR)
+    tracker.keep(fine.id)  # kept on time: not a breached promise, not counted
+    clock.set(MON_9 + 4 * HOUR)
+    tracker.tick()  # records slow's breach at 11:00
+    tracker.keep(slow.id)  # bob held it 3 h
+    tracker.resume(also.id)  # 3 h paused: its deadline moves to 14:00
+    clock.set(MON_9 + 6 * HOUR)
+    tracker.fail(also.id, reason="no parts")  # bob held it 2 more hours, then it broke
+    card = tracker.scorecard(by="owner")
+    assert card.total.time_by_owner == (("bob", 6 * HOUR), ("alice", HOUR))
+    assert card.total.time_by_pause == (("waiting on parts", 3 * HOUR),)
+    assert card.row("alice").time_by_owner == ()  # alice's own promise was kept on time
+    # bob owns both late promises now; alice held one of them for an hour first
+    assert card.row("bob").time_by_owner == (("bob", 6 * HOUR), ("alice", HOUR))
+    assert card.row("bob").time_by_pause == (("waiting on parts", 3 * HOUR),)
+    report = tracker.breach_report(slow.id)
+    assert report.owners == (("alice", HOUR), ("bob", 3 * HOUR))
+    assert card.to_dict()["total"]["time_by_owner"] == [["bob", 21600.0], ["alice", 3600.0]]
+
+
+@settings(max_examples=60)
+@given(plans=histories(max_size=6))
+def test_a_promises_time_is_neither_lost_nor_counted_twice(plans: list[dict[str, object]]) -> None:
+    """Every span of a promise's time is held by one owner or one pause: they add up exactly."""
+    from keepword.measures import time_spans
+    from keepword.transitions import _open_between
+
+    for plan in plans:
+        c = apply_plan("t", plan)
+        spans = time_spans(c)
+        assert len(spans) == len(c.history) - 1
+        last = c.made_at
+        for event in c.history[1:]:
+            at = (
+                dt.datetime.fromisoformat(event.data["kept_at"])
+                if event.kind == "kept"
+                else event.at
+            )
+            last = max(last, at)
+        held = sum(us for _, _, us in spans)
+        assert held == _open_between(c.calendar, c.made_at, last) // dt.timedelta(microseconds=1)
+        assert {kind for kind, _, _ in spans} <= {"owner", "pause"}
+
+
+# --------------------------------------------------------------------------- rework
+
+
+def test_a_promise_reopened_soon_after_its_keep_counts_as_rework(store: kw.Store) -> None:
+    tracker, clock = _tracker(store)
+    fixed = tracker.promise(
+        customer="k", owner="alice", kind="fix", what="Fix it", due=MON_9 + HOUR
+    )
+    old = tracker.promise(customer="k", owner="bob", kind="fix", what="Paint", due=MON_9 + HOUR)
+    tracker.keep(fixed.id)
+    tracker.keep(old.id)
+    clock.set(MON_9 + dt.timedelta(days=2))  # Wednesday: 2 business days after the keep
+    again = tracker.reopen(fixed.id, due=kw.within(business_days=1), reason="leaking again")
+    assert again.id != fixed.id
+    assert (again.customer, again.kind, again.owner, again.what) == ("k", "fix", "alice", "Fix it")
+    assert again.history[0].data["reopens"]["id"] == fixed.id
+    assert tracker.get(fixed.id).status is kw.Status.KEPT  # the keep stands
+    clock.set(MON_9 + dt.timedelta(days=14))  # ten business days later: not rework
+    later = tracker.reopen(old, due=kw.within(business_days=1), reason="touch-up", owner="carol")
+    assert later.owner == "carol"
+    assert later.history[0].data["reopens"]["rework"] is False
+    card = tracker.scorecard(by="owner")
+    assert card.row("alice").extra["reopened"] == 1
+    assert card.row("carol").extra["reopened"] == 0
+    assert card.total.extra["reopened"] == 1
+    assert card.total.extra["rework"] >= 1
+    with pytest.raises(kw.InvalidTransitionError):
+        tracker.reopen(again.id, due=kw.within(business_days=1), reason="not kept yet")
+    with pytest.raises(InvalidArgumentError) as err:
+        tracker.reopen(fixed.id, due=kw.within(business_days=1), reason=" ")
+    assert err.value.argument == "reason"
+    with pytest.raises(InvalidArgumentError) as err:
+        tracker.reopen(fixed.id, due=MON_9, reason="late")
+    assert err.value.argument == "due"
+    assert tracker.scorecard().total.made == 4  # the refused reopens stored nothing

@@ -10,8 +10,11 @@ import sqlalchemy as sa
 from keepword.errors import SchemaError
 from keepword.ports import Query
 from keepword.stores.sql import SqlStore, build_metadata, migrate
+from keepword.stores.sql._schema import SCHEMA_REVISIONS, SCHEMA_VERSION
 from tests.support.backends import unique_prefix
 from tests.support.builders import bump, commitment
+
+HEAD = SCHEMA_REVISIONS[SCHEMA_VERSION]
 
 
 def _schema_shape(engine: sa.Engine, prefix: str) -> dict[str, Any]:
@@ -58,7 +61,7 @@ def test_alembic_upgrade_head_equals_create_all(backend_url: str) -> None:
     try:
         migrate.upgrade(engine, table_prefix=migrated)
         by_hand.create_schema()
-        assert migrate.current(engine, table_prefix=migrated) == "0008"
+        assert migrate.current(engine, table_prefix=migrated) == HEAD
         for prefix in (migrated, created):
             metadata = build_metadata(prefix)
             ours = set(metadata.tables)
@@ -126,7 +129,7 @@ def test_upgrade_adopts_tables_made_by_create_schema(backend_url: str) -> None:
         store.create_schema()
         store.add(commitment())
         migrate.upgrade(engine, table_prefix=prefix)
-        assert migrate.current(engine, table_prefix=prefix) == "0008"
+        assert migrate.current(engine, table_prefix=prefix) == HEAD
         assert store.count("tenant-a", Query()) == 1
     finally:
         store.drop_schema()

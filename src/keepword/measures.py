@@ -28,13 +28,13 @@ from __future__ import annotations
 import datetime as _dt
 import fractions
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
-from keepword._instant import td_us, to_utc
-from keepword.commitment import Commitment, Status
+from keepword._instant import from_iso, td_us, to_utc
+from keepword.commitment import Commitment, Event, Status
 from keepword.errors import InvalidArgumentError
 from keepword.scorecard import GROUPINGS
 from keepword.transitions import _open_between
@@ -44,9 +44,11 @@ __all__ = [
     "OUTCOMES",
     "Measures",
     "ScoreQuery",
+    "held_times",
     "measures_of",
     "nearest_rank",
     "rank_of",
+    "time_spans",
 ]
 
 OUTCOMES = ("on_time", "late", "after_breach", "broken", "cancelled", "waived")
@@ -83,6 +85,8 @@ class Measures:
         escalations: how many escalation steps fired for it.
         as_promised: for a kept one, whether it was kept on the terms promised.
         quoted: whether it was promised at a deadline quoted from history.
+        rework: whether it reopens a kept promise within the rework window
+            (see :func:`keepword.transitions.reopen`).
     """
 
     outcome: str | None = None
@@ -94,6 +98,7 @@ class Measures:
     escalations: int = 0
     as_promised: bool | None = None
     quoted: bool = False
+    rework: bool = False
 
 
 def _business_us(c: Commitment, a: _dt.datetime | None, b: _dt.datetime | None) -> int | None:
@@ -119,6 +124,7 @@ def measures_of(c: Commitment) -> Measures:
     """
     renegotiations = escalations = 0
     quoted = "quote" in c.history[0].data
+    rework = is_rework(c)
     for event in c.history:
         if event.kind == "renegotiated":
             renegotiations += 1
@@ -144,6 +150,7 @@ def measures_of(c: Commitment) -> Measures:
             escalations=escalations,
             as_promised=last.get("as_promised", True) is not False,
             quoted=quoted,
+            rework=rework,
         )
     if status is Status.BROKEN:
         outcome, breach = "broken", _business_us(c, c.breached_at, c.closed_at)
@@ -157,7 +164,124 @@ def measures_of(c: Commitment) -> Measures:
         renegotiations=renegotiations,
         escalations=escalations,
         quoted=quoted,
+        rework=rework,
     )
+
+
+def is_rework(c: Commitment) -> bool:
+    """Whether ``c`` reopens a kept promise within the rework window (its first event says)."""
+    reopens = c.history[0].data.get("reopens")
+    return isinstance(reopens, Mapping) and reopens.get("rework") is True
+
+
+SPAN_KINDS = ("owner", "pause")
+"""What held a span of a commitment's time: an owner (clock running) or a pause reason."""
+
+
+def _boundary(event: Event) -> _dt.datetime:
+    """Where an event ends a span: when it was recorded; for a keep, when it was kept."""
+    if event.kind == "kept":
+        kept_at = event.data.get("kept_at")
+        if isinstance(kept_at, str):
+            return from_iso(kept_at, "data")
+    return event.at
+
+
+class _Holder:
+    """Who or what holds a commitment's time while its history is walked."""
+
+    def __init__(self, c: Commitment) -> None:
+        self.calendar = c.calendar
+        self.owner = str(c.history[0].data.get("owner") or c.owner)
+        self.paused: str | None = None
+        self.since = c.made_at
+
+    def span(self, until: _dt.datetime) -> tuple[str, str, int]:
+        """The span from the last boundary to ``until``, with its holder."""
+        us = td_us(_open_between(self.calendar, self.since, until))
+        return ("owner", self.owner, us) if self.paused is None else ("pause", self.paused, us)
+
+    def advance(self, event: Event, at: _dt.datetime) -> None:
+        """Move past ``event`` (whose boundary is ``at``)."""
+        if at > self.since:
+            self.since = at
+        if event.kind == "paused":
+            self.paused = str(event.data.get("reason") or "unspecified")
+        elif event.kind == "resumed":
+            self.paused = None
+        elif event.kind in ("reassigned", "escalated") and event.data.get("owner"):
+            self.owner = str(event.data["owner"])
+
+
+def time_spans(
+    c: Commitment, *, first: int = 2, end: _dt.datetime | None = None
+) -> tuple[tuple[str, str, int], ...]:
+    """Where ``c``'s time went, event by event: ``(kind, holder, business microseconds)``.
+
+    One span per event from seq ``first`` on (default: every event after
+    the promise), each the business time (on ``c``'s own calendar) from the
+    previous event's boundary to this one's, and what held it then: ``kind``
+    ``"owner"`` with the owner (the clock running), or ``"pause"`` with the
+    pause's reason (``"unspecified"`` without one).  An event's boundary is
+    when it was recorded (for a keep, when it was kept); a boundary earlier
+    than the one before it (a back-dated keep) gives a span of zero.  The
+    owner changes at each ``"reassigned"`` event and each escalation that
+    reassigned the promise.  Each span depends only on the events up to its
+    own, so a store writes it once, with its event.  With ``end`` (an open
+    commitment's now), a last span runs from the last boundary to ``end``.
+
+    >>> import datetime as dt
+    >>> from keepword.calendar import BusinessCalendar, within
+    >>> from keepword.transitions import keep, pause, promise, reassign, resume
+    >>> cal = BusinessCalendar(tz="UTC", hours="Mon-Fri 09:00-17:00")
+    >>> at = lambda h: dt.datetime(2026, 11, 23, h, tzinfo=dt.UTC)
+    >>> c, _ = promise(id="c1", tenant="t", customer="k", owner="alice", kind="refund",
+    ...     what="Refund", calendar=cal, due=within(hours=4), now=at(9))
+    >>> c, _ = reassign(c, owner="bob", now=at(10))
+    >>> c, _ = pause(c, reason="waiting on the customer", now=at(11))
+    >>> c, _ = resume(c, now=at(14))
+    >>> c, _ = keep(c, now=at(15))
+    >>> for kind, holder, us in time_spans(c):
+    ...     print(kind, holder, us // 3_600_000_000)
+    owner alice 1
+    owner bob 1
+    pause waiting on the customer 3
+    owner bob 1
+    """
+    holder = _Holder(c)
+    spans: list[tuple[str, str, int]] = []
+    for event in c.history[1:]:
+        at = _boundary(event)
+        if event.seq >= first:
+            spans.append(holder.span(at))
+        holder.advance(event, at)
+    if end is not None and end > holder.since:
+        spans.append(holder.span(end))
+    return tuple(spans)
+
+
+def held_times(
+    sums: Iterable[tuple[str, str, int]],
+) -> tuple[tuple[tuple[str, _dt.timedelta], ...], tuple[tuple[str, _dt.timedelta], ...]]:
+    """Spans (or sums of spans) ``(kind, holder, us)`` added up per holder.
+
+    Returns ``(per owner, per pause reason)``, each ``(holder, business
+    time)`` with the most time first (ties by holder), as
+    :attr:`keepword.scorecard.ScoreRow.time_by_owner` holds them.
+
+    >>> held_times([("owner", "bob", 60_000_000), ("owner", "al", 90_000_000),
+    ...             ("pause", "parts", 5), ("owner", "bob", 30_000_000)])[0]
+    (('al', datetime.timedelta(seconds=90)), ('bob', datetime.timedelta(seconds=90)))
+    """
+    totals: dict[tuple[str, str], int] = {}
+    for kind, holder, us in sums:
+        totals[kind, holder] = totals.get((kind, holder), 0) + us
+
+    def of(kind: str) -> tuple[tuple[str, _dt.timedelta], ...]:
+        found = sorted(((-us, h) for (k, h), us in totals.items() if k == kind))
+        return tuple((h, _dt.timedelta(microseconds=-neg)) for neg, h in found)
+
+    return of("owner"), of("pause")
 
 
 def rank_of(n: int, confidence: Any) -> int:

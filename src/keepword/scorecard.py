@@ -93,6 +93,15 @@ class ScoreRow:
         breach_p50, breach_p90: breach magnitude, business time past the
             deadline a promise broke (late and after-breach keeps, and broken
             promises whose breach was recorded).
+        time_by_owner: where the time of the promises that were not kept on
+            time went, per owner: ``(owner, business time)`` each owner held
+            them with the clock running, over the promises that have ended
+            broken, or kept or cancelled after their breach was recorded;
+            most time first.
+            Ownership changes at reassignments and at escalations that
+            reassign (see :func:`keepword.measures.time_spans`).
+        time_by_pause: the same promises' paused time per pause reason,
+            ``(reason, business time)``, most time first.
     """
 
     group: str | None = None
@@ -117,6 +126,8 @@ class ScoreRow:
     extra: dict[str, Any] = attrs.field(factory=dict, hash=False)
     breach_p50: _dt.timedelta | None = None
     breach_p90: _dt.timedelta | None = None
+    time_by_owner: tuple[tuple[str, _dt.timedelta], ...] = ()
+    time_by_pause: tuple[tuple[str, _dt.timedelta], ...] = ()
 
     @property
     def kept(self) -> int:
@@ -132,6 +143,8 @@ class ScoreRow:
         out: dict[str, Any] = {}
         for field in attrs.fields(ScoreRow):
             value = getattr(self, field.name)
+            if isinstance(value, tuple):
+                value = [[holder, _seconds(held)] for holder, held in value]
             out[field.name] = _seconds(value) if isinstance(value, _dt.timedelta) else value
         out["kept"] = self.kept
         out["extra"] = dict(self.extra)

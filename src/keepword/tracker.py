@@ -535,6 +535,36 @@ class Tracker:
             lambda c, now: _t.renegotiate(c, now=now, due=due, reason=reason, actor=actor),
         )
 
+    def reopen(
+        self,
+        commitment: CommitmentOrId,
+        *,
+        due: Within | _dt.datetime,
+        reason: str,
+        owner: str | None = None,
+        what: str | None = None,
+        actor: str | None = None,
+    ) -> Commitment:
+        """Reopen a kept promise: a new promise saying which kept one it reopens, and why.
+
+        The kept promise stays kept.  The new one repeats its customer, kind,
+        channel, tags, priority and terms (``owner`` and ``what`` default to
+        the kept one's), runs to ``due``, and counts as rework in the
+        scorecard (``extra["reopened"]``, and in the total's ``"rework"``)
+        when it is reopened within
+        :data:`~keepword.transitions.REWORK_BUSINESS_DAYS` business days of
+        the keep.  See :func:`keepword.transitions.reopen`.
+
+        Raises:
+            InvalidTransitionError: it is not kept (renegotiate an open one).
+            InvalidArgumentError: a bad ``due`` (or in the past), ``reason``,
+                ``owner`` or ``what``.
+            NotFoundError: not in this tenant.
+        """
+        return promising.reopen(
+            self._ctx, commitment, due=due, reason=reason, owner=owner, what=what, actor=actor
+        )
+
     def reassign(
         self,
         commitment: CommitmentOrId,

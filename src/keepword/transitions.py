@@ -29,7 +29,7 @@ from keepword._instant import from_iso, td_us, to_utc
 from keepword._json import FrozenDict, FrozenList, freeze_json
 from keepword._snapshots import calendar_snapshot, policy_snapshot
 from keepword._validate import check_identifier, check_text
-from keepword.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, Within
+from keepword.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, Within, within
 
 # the fold's own helpers: the trusted constructors take values checked here
 from keepword.commitment import (
@@ -49,6 +49,7 @@ from keepword.escalation import EscalationPolicy, Firing, due_now, plan
 from keepword.notice import TICK_ERROR, Notice, _trusted_notice
 
 __all__ = [
+    "REWORK_BUSINESS_DAYS",
     "Change",
     "cancel",
     "deadline_as_set",
@@ -62,10 +63,12 @@ __all__ = [
     "reassign",
     "recompute_due",
     "renegotiate",
+    "reopen",
     "resume",
     "retarget",
     "serve",
     "set_aside",
+    "within_rework",
 ]
 
 Change = tuple[Commitment, tuple[Event, ...]]
@@ -250,6 +253,7 @@ def promise(
     terms: Mapping[str, Any] | None = None,
     actor: str | None = None,
     policy: EscalationPolicy | None = None,
+    reopens: Mapping[str, Any] | None = None,
 ) -> Change:
     """Make a new commitment (version 1) and its ``"promised"`` event.
 
@@ -266,6 +270,7 @@ def promise(
         actor: who made the promise.
         policy: the escalation policy chosen for it (kept as a snapshot, with
             its name and version recorded in the event).
+        reopens: the kept promise this one reopens (set by :func:`reopen`).
 
     Returns:
         ``(commitment, (promised_event,))``.
@@ -313,9 +318,99 @@ def promise(
         data["quote"] = freeze_json(quoted_from, "due")
     if policy is not None:
         data.update(_policy_data(policy))
+    if reopens is not None:
+        data["reopens"] = freeze_json(reopens, "reopens")
     # every value above is checked, frozen or built by keepword: no second walk
     event = Event(seq=1, kind="promised", at=now, actor=_actor(actor), data=FrozenDict(data))
     return _first_state(event, calendar, policy, _trusted_commitment), (event,)
+
+
+REWORK_BUSINESS_DAYS = 5
+"""A complaint, or a reopened promise, within this many business days after a keep is rework."""
+
+
+def within_rework(kept: Commitment, at: _dt.datetime, days: int = REWORK_BUSINESS_DAYS) -> bool:
+    """Whether ``at`` is within ``days`` business days after ``kept`` was kept (its calendar).
+
+    Real days where the calendar cannot resolve the window (outside its years).
+    """
+    if kept.kept_at is None or at < kept.kept_at:
+        return False
+    try:
+        end = to_utc(kept.calendar.resolve(kept.kept_at, within(business_days=days)), "at")
+    except CalendarError:
+        end = kept.kept_at + _dt.timedelta(days=days)
+    return at <= end
+
+
+def reopen(
+    kept: Commitment,
+    *,
+    id: str,
+    now: _dt.datetime,
+    calendar: BusinessCalendar,
+    due: Within | _dt.datetime,
+    reason: str,
+    owner: str | None = None,
+    what: str | None = None,
+    actor: str | None = None,
+    policy: EscalationPolicy | None = None,
+) -> Change:
+    """Reopen a kept promise: a new promise to the same customer, saying which one it reopens.
+
+    A kept promise stays kept (its history is final); the new commitment
+    (version 1) repeats its customer, kind, channel, tags, priority and
+    terms, with ``owner`` and ``what`` as given or as the kept one's.  Its
+    ``"promised"`` event holds ``reopens``: the kept promise's id, when it
+    was kept, the ``reason``, and ``rework``: whether it was reopened within
+    :data:`REWORK_BUSINESS_DAYS` business days of the keep (on the kept
+    one's calendar), which the scorecard counts as rework.
+
+    Raises:
+        InvalidTransitionError: ``kept`` is not kept (renegotiate an open
+            promise instead).
+        InvalidArgumentError: ``reason`` is empty, or a field is invalid.
+
+    >>> import datetime as dt
+    >>> from keepword.calendar import BusinessCalendar, within
+    >>> cal = BusinessCalendar(tz="UTC", hours="Mon-Fri 09:00-17:00")
+    >>> at = lambda d, h: dt.datetime(2026, 11, d, h, tzinfo=dt.UTC)
+    >>> c, _ = promise(id="c1", tenant="t", customer="k", owner="alice", kind="repair",
+    ...     what="Fix the boiler", calendar=cal, due=within(business_days=2), now=at(23, 9))
+    >>> c, _ = keep(c, now=at(24, 9))
+    >>> again, _ = reopen(c, id="c2", now=at(26, 9), calendar=cal, due=within(business_days=1),
+    ...     reason="leaking again")
+    >>> reopens = again.history[0].data["reopens"]
+    >>> again.what, reopens["id"], reopens["reason"], reopens["rework"]
+    ('Fix the boiler', 'c1', 'leaking again', True)
+    """
+    _require(kept, "reopen", Status.KEPT)
+    now = to_utc(now, "now")
+    why = _required_reason(reason)
+    kept_at = kept.kept_at if kept.kept_at is not None else now
+    return promise(
+        id=id,
+        tenant=kept.tenant,
+        customer=kept.customer,
+        owner=kept.owner if owner is None else owner,
+        kind=kept.kind,
+        what=kept.what if what is None else what,
+        now=now,
+        calendar=calendar,
+        due=due,
+        tags=kept.tags,
+        priority=kept.priority,
+        channel=kept.channel,
+        terms=kept.terms,
+        actor=actor,
+        policy=policy,
+        reopens={
+            "id": kept.id,
+            "kept_at": _iso(kept_at),
+            "reason": why,
+            "rework": within_rework(kept, now),
+        },
+    )
 
 
 def _first_due(

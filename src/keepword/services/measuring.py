@@ -16,12 +16,11 @@ from typing import Any, cast
 
 import attrs
 
-from keepword._instant import from_iso, td_us
+from keepword._instant import td_us
 from keepword._validate import check_identifier
-from keepword.calendar import within
 from keepword.commitment import Commitment, Status
 from keepword.errors import InvalidArgumentError
-from keepword.measures import ScoreQuery
+from keepword.measures import ScoreQuery, time_spans
 from keepword.ports import Metrics, Query, TouchpointLog, declared_ports, require_port
 from keepword.scorecard import (
     BreachReport,
@@ -32,7 +31,7 @@ from keepword.scorecard import (
 )
 from keepword.services._context import CommitmentOrId, Context
 from keepword.touchpoint import Touchpoint
-from keepword.transitions import _open_between
+from keepword.transitions import REWORK_BUSINESS_DAYS, _open_between, within_rework
 
 __all__ = [
     "REWORK_BUSINESS_DAYS",
@@ -46,9 +45,6 @@ __all__ = [
 
 WRITTEN_CHANNELS = frozenset({"email", "letter", "chat", "web", "form", "sms", "social", "review"})
 """Channels whose complaints count as written; any other channel counts as spoken."""
-
-REWORK_BUSINESS_DAYS = 5
-"""A complaint within this many business days after a keep (same customer) is rework."""
 
 
 def fairness_findings(audit: Any) -> int | None:
@@ -130,8 +126,11 @@ def scorecard(
     A promise counts in the window by when it was made (``by_due=True``: by
     when it fell due), ``since`` inclusive, ``until`` exclusive.  The on-time
     rate is kept on time / (kept + broken), where kept counts on-time, late
-    and after-breach keeps alike.  With the touchpoints port, ``total.extra``
-    also holds the customer-care measures (see :func:`care_measures`); with
+    and after-breach keeps alike.  ``extra["reopened"]`` counts promises that
+    reopen a kept one within the rework window; ``total.extra["rework"]`` is
+    they plus, with the touchpoints port, the complaints within that window
+    after a keep.  With the touchpoints port, ``total.extra`` also holds the
+    customer-care measures (see :func:`care_measures`); with
     ``by="customer"``, ``service_levels`` holds each customer's level.
 
     Raises:
@@ -145,6 +144,7 @@ def scorecard(
     log = _touchpoints(ctx)
     if log is not None:
         extra.update(care_measures(ctx, log, q.since, q.until))
+    extra["rework"] = extra.get("reopened", 0) + extra.get("rework_complaints", 0)
     if fairness_findings is not None:
         extra["fairness_findings"] = fairness_findings
     total = attrs.evolve(total, extra=extra)
@@ -178,8 +178,11 @@ def care_measures(
       occasions, by channel (written: :data:`WRITTEN_CHANNELS`).
     - ``referrals``: ``"referral"`` occasions.
     - ``repeat_customers``: customers with two or more ``"sale"`` occasions.
-    - ``rework``: complaints within :data:`REWORK_BUSINESS_DAYS` business
-      days (on the tenant calendar) after a keep for the same customer.
+    - ``rework_complaints``: complaints within
+      :data:`~keepword.transitions.REWORK_BUSINESS_DAYS` business days (on the
+      kept promise's calendar) after a keep for the same customer; the
+      scorecard's ``rework`` adds them to the promises reopened within that
+      window (``reopened``, see :meth:`keepword.Tracker.reopen`).
     - ``thank_you_coverage``: the share of customers with a sale in the
       window who were thanked (a counted ``"thank_you"``) in it, or ``None``.
     - ``extra_mile``: extra-mile gestures.
@@ -201,7 +204,7 @@ def care_measures(
         "complaints_spoken": sum(n for ch, n in by_channel.items() if ch not in WRITTEN_CHANNELS),
         "referrals": counts["referrals"],
         "repeat_customers": counts["repeat_customers"],
-        "rework": _rework(ctx, complaints),
+        "rework_complaints": _rework(ctx, complaints),
         "thank_you_coverage": (
             None if not sale_customers else counts["thanked_sale_customers"] / sale_customers
         ),
@@ -211,7 +214,6 @@ def care_measures(
 
 def _rework(ctx: Context, complaints: Iterable[Touchpoint]) -> int:
     """How many complaints came within the rework window after a keep for that customer."""
-    window = within(business_days=REWORK_BUSINESS_DAYS)
     count = 0
     for complaint in complaints:
         kept = ctx.store.find(
@@ -219,9 +221,7 @@ def _rework(ctx: Context, complaints: Iterable[Touchpoint]) -> int:
             Query(customer=complaint.customer, statuses=[Status.KEPT], order="made_at"),
         )
         for c in kept:
-            if c.kept_at is None or c.kept_at > complaint.at:
-                continue
-            if complaint.at <= c.calendar.resolve(c.kept_at, window):
+            if within_rework(c, complaint.at):
                 count += 1
                 break
     return count
@@ -361,55 +361,33 @@ def _sales_without_follow_up(
 def breach_report(ctx: Context, commitment: CommitmentOrId) -> BreachReport:
     """Where one promise's time went: business time per owner (clock running) and per pause.
 
-    Walks the commitment's history: the owner changes at each
+    Adds up :func:`keepword.measures.time_spans`: the owner changes at each
     ``"reassigned"`` event and each escalation that reassigned it; a pause
-    runs from its ``"paused"`` event to the next ``"resumed"`` (or to the end).
-    The end is when it was kept, broken or cancelled, or now while open.
-    Business time on the commitment's own calendar.
+    runs from its ``"paused"`` event to the next ``"resumed"``; an open
+    promise's last span runs to now.  Business time on the commitment's own
+    calendar.  Owners and reasons come in the order they first held it.
 
     Raises:
         NotFoundError: not in this tenant.
     """
     c = _loaded(ctx, commitment)
-    end = c.closed_at if c.closed_at is not None else ctx.now()
-    owners: dict[str, _dt.timedelta] = {}
-    pauses: dict[str, _dt.timedelta] = {}
-    owner = str(c.history[0].data["owner"])
-    since = c.made_at
-    paused_reason: str | None = None
-    for event in c.history[1:]:
-        at = min(event.at, end)
-        if event.kind == "kept":
-            at = min(from_iso(event.data["kept_at"], "data"), end)
-        span = _open_between(c.calendar, since, at)
-        if paused_reason is None:
-            owners[owner] = owners.get(owner, _dt.timedelta(0)) + span
-        else:
-            pauses[paused_reason] = pauses.get(paused_reason, _dt.timedelta(0)) + span
-        since = max(since, at)
-        if event.kind == "paused":
-            paused_reason = str(event.data.get("reason") or "unspecified")
-        elif event.kind == "resumed":
-            paused_reason = None
-        elif event.kind == "reassigned" or (event.kind == "escalated" and "owner" in event.data):
-            owner = str(event.data["owner"])
-        owners.setdefault(owner, _dt.timedelta(0))
-    tail = _open_between(c.calendar, since, end)
-    if paused_reason is None:
-        owners[owner] = owners.get(owner, _dt.timedelta(0)) + tail
-    else:
-        pauses[paused_reason] = pauses.get(paused_reason, _dt.timedelta(0)) + tail
+    now = ctx.now()
+    owners: dict[str, int] = {}
+    pauses: dict[str, int] = {}
+    for kind, holder, us in time_spans(c, end=None if c.closed_at is not None else now):
+        held = owners if kind == "owner" else pauses
+        held[holder] = held.get(holder, 0) + us
     breach = None
     if c.breached_at is not None:
-        stop = c.kept_at if c.kept_at is not None else end
+        stop = c.kept_at if c.kept_at is not None else c.closed_at or now
         breach = _open_between(c.calendar, c.breached_at, stop)
     return BreachReport(
         commitment_id=c.id,
         status=c.status.value,
         breached_at=c.breached_at,
         breach=breach,
-        owners=tuple(owners.items()),
-        pauses=tuple(pauses.items()),
+        owners=tuple((o, _dt.timedelta(microseconds=us)) for o, us in owners.items()),
+        pauses=tuple((r, _dt.timedelta(microseconds=us)) for r, us in pauses.items()),
     )
 
 

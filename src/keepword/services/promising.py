@@ -27,9 +27,9 @@ from keepword.calendar import Within
 from keepword.commitment import MAX_PRIORITY, Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
 from keepword.fairness import check_quantity
-from keepword.services._context import Context
+from keepword.services._context import CommitmentOrId, Context
 
-__all__ = ["PromiseRequest", "promise", "promise_many"]
+__all__ = ["PromiseRequest", "promise", "promise_many", "reopen"]
 
 
 def _due(value: Any) -> Within | _dt.datetime:
@@ -271,3 +271,44 @@ def promise_many(ctx: Context, requests: list[PromiseRequest]) -> list[Commitmen
         stored if created else request.check_repeats(stored)
         for request, (stored, created) in zip(requests, results, strict=True)
     ]
+
+
+def reopen(
+    ctx: Context,
+    commitment: CommitmentOrId,
+    *,
+    due: Any,
+    reason: str,
+    owner: str | None = None,
+    what: str | None = None,
+    actor: str | None = None,
+) -> Commitment:
+    """Store a new promise reopening a kept one (see :func:`keepword.transitions.reopen`).
+
+    The kept promise is read from the store (a stale object is fine: a kept
+    promise never changes).  The new one runs on the customer's calendar and
+    escalation policy, as :func:`promise` would choose them.
+
+    Raises:
+        NotFoundError: the kept promise is not in this tenant.
+        InvalidTransitionError: it is not kept.
+        InvalidArgumentError: a bad ``due``, ``reason``, ``owner`` or ``what``.
+    """
+    if isinstance(commitment, Commitment):
+        ctx.check_tenant(commitment)
+    kept = ctx.store.get(ctx.tenant, ctx.id_of(commitment))
+    now = ctx.now()
+    new, _ = _t.reopen(
+        kept,
+        id=new_id(now),
+        now=now,
+        calendar=ctx.calendar_of(kept.customer),
+        due=_due(due),
+        reason=reason,
+        owner=owner,
+        what=what,
+        actor=actor,
+        policy=ctx.policy_of(kept.customer, kind=kept.kind, tags=kept.tags, priority=kept.priority),
+    )
+    stored, _ = ctx.store.add(new)
+    return stored

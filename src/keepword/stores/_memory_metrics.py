@@ -17,7 +17,15 @@ from keepword._instant import to_utc
 from keepword._validate import check_identifier
 from keepword.commitment import Commitment, Status
 from keepword.errors import InvalidArgumentError
-from keepword.measures import Measures, ScoreQuery, measures_of, nearest_rank, rank_of
+from keepword.measures import (
+    Measures,
+    ScoreQuery,
+    held_times,
+    measures_of,
+    nearest_rank,
+    rank_of,
+    time_spans,
+)
 from keepword.scorecard import ScoreRow
 from keepword.touchpoint import Touchpoint
 
@@ -53,11 +61,14 @@ def score_row(
     )
     outcomes: dict[str | None, int] = {}
     extra = dict.fromkeys(
-        ("late_beyond_tolerance", "replies", "replies_over_target", "kept_early", "quoted"), 0
+        ("late_beyond_tolerance", "replies", "replies_over_target", "kept_early", "quoted"),
+        0,
     )
+    extra["reopened"] = 0
     lateness: list[int] = []
     breach: list[int] = []
     response: list[int] = []
+    spans: list[tuple[str, str, int]] = []
     for c, m in items:
         counts["made"] += 1
         counts["due"] += c.due_at <= query.due_by
@@ -80,6 +91,9 @@ def score_row(
             extra["replies_over_target"] += m.response_us > query.response_target_us
         if m.slack_us is not None and m.slack_us >= query.early_us:
             extra["kept_early"] += 1
+        extra["reopened"] += m.rework
+        if c.status.is_final and (c.breached_at is not None or c.status is Status.BROKEN):
+            spans.extend(time_spans(c))
     on_time, late, after = (outcomes.get(k, 0) for k in ("on_time", "late", "after_breach"))
     broken = outcomes.get("broken", 0)
     kept = on_time + late + after
@@ -87,6 +101,7 @@ def score_row(
     lateness_p50, lateness_p90 = _percentiles(lateness)
     breach_p50, breach_p90 = _percentiles(breach)
     response_p50, response_p90 = _percentiles(response)
+    by_owner, by_pause = held_times(spans)
     return ScoreRow(
         group=group,
         made=counts["made"],
@@ -110,6 +125,8 @@ def score_row(
         extra=extra,
         breach_p50=breach_p50,
         breach_p90=breach_p90,
+        time_by_owner=by_owner,
+        time_by_pause=by_pause,
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from keepword._instant import to_utc
 from keepword._validate import check_identifier
-from keepword.measures import ScoreQuery, rank_of
+from keepword.measures import ScoreQuery, held_times, rank_of
 from keepword.scorecard import ScoreRow
 from keepword.stores._memory_metrics import _check_query, group_order
 from keepword.stores.sql import _schema
@@ -36,11 +36,20 @@ from keepword.stores.sql._base import SqlStoreBase
 __all__ = ["SORT_MEMORY", "SqlMetrics"]
 
 _KEPT = ("on_time", "late", "after_breach")
+_TOTAL = object()
+"""The key of the totals among per-group results."""
 
 SORT_MEMORY = "64MB"
 """PostgreSQL's ``work_mem`` for a scorecard's percentile query (its transaction only)."""
 _PERCENTS = (50, 90)
-_EXTRA = ("late_beyond_tolerance", "replies", "replies_over_target", "kept_early", "quoted")
+_EXTRA = (
+    "late_beyond_tolerance",
+    "replies",
+    "replies_over_target",
+    "kept_early",
+    "quoted",
+    "reopened",
+)
 _COUNTS = (
     "made",
     "due",
@@ -104,6 +113,7 @@ class SqlMetrics(SqlStoreBase):
             _count_if(c.c.response_us > q.response_target_us).label("replies_over_target"),
             _count_if(c.c.slack_us >= q.early_us).label("kept_early"),
             _count_if(c.c.quoted == sa.true()).label("quoted"),
+            _count_if(c.c.rework == sa.true()).label("reopened"),
         ]
 
     def _percentiles(
@@ -236,7 +246,8 @@ class SqlMetrics(SqlStoreBase):
                 for name in _COUNTS:
                     totals[name] += int(getattr(row, name))
             grouped, overall = self._percentiles(conn, where, group, measures)
-            total = _row(None, totals, overall)
+            held = self._held_times(conn, where, group)
+            total = _row(None, totals, overall, held.get(_TOTAL, ()))
             if group is None:
                 return [], total
             rows = [
@@ -244,12 +255,58 @@ class SqlMetrics(SqlStoreBase):
                     g,
                     {name: int(getattr(counted[g], name)) for name in _COUNTS},
                     {k: v.get(g) for k, v in grouped.items()},
+                    held.get(g, ()),
                 )
                 for g in sorted(counted, key=group_order)
             ]
             return rows, total
 
         return self._run("score_rows", read, write=False)
+
+    def _held_times(
+        self,
+        conn: Connection,
+        where: Sequence[sa.ColumnElement[bool]],
+        group: sa.ColumnElement[Any] | None,
+    ) -> dict[Any, list[tuple[str, str, int]]]:
+        """Where the time of the window's ended, breached or broken promises went.
+
+        Per group and in total.
+
+        One ``GROUP BY`` (group, span kind, holder) over the events' spans
+        joined to their commitments; the total (key ``_TOTAL``) adds up the
+        groups.  On MySQL/MariaDB the holder is grouped by its SHA-256, as
+        ``GROUP BY`` on a text column compares only a prefix there.
+        """
+        c, e = self._c, self._e
+        holder: sa.ColumnElement[Any] = e.c.span_holder
+        key = holder
+        if self._engine.dialect.name in ("mysql", "mariadb"):
+            key = sa.func.sha2(holder, 256)
+        keys = [] if group is None else [group]
+        stmt = (
+            sa.select(
+                *(k.label("g") for k in keys),
+                e.c.span_kind.label("kind"),
+                sa.func.min(holder).label("holder"),
+                sa.func.sum(e.c.span_us).label("us"),
+            )
+            .select_from(c.join(e, sa.and_(e.c.tenant == c.c.tenant, e.c.commitment_id == c.c.id)))
+            .where(
+                *where,
+                c.c.status.in_(("kept", "broken", "cancelled")),
+                sa.or_(c.c.breached_at.is_not(None), c.c.status == "broken"),
+                e.c.span_us.is_not(None),
+            )
+            .group_by(*keys, e.c.span_kind, key)
+        )
+        held: dict[Any, list[tuple[str, str, int]]] = {}
+        for row in conn.execute(stmt):
+            span = (str(row.kind), str(row.holder), int(row.us))
+            if group is not None:
+                held.setdefault(row.g, []).append(span)
+            held.setdefault(_TOTAL, []).append(span)
+        return held
 
     def turnaround_quantile(
         self, tenant: str, *, kind: str, confidence: float, owner: str | None = None
@@ -383,9 +440,12 @@ class SqlMetrics(SqlStoreBase):
 
 
 def _row(
-    group: str | None, n: Mapping[str, int], pcts: Mapping[str, tuple[Any, Any] | None]
+    group: str | None,
+    n: Mapping[str, int],
+    pcts: Mapping[str, tuple[Any, Any] | None],
+    held: Iterable[tuple[str, str, int]],
 ) -> ScoreRow:
-    """A :class:`ScoreRow` of counted figures and ``(p50, p90)`` per duration measure."""
+    """A :class:`ScoreRow` of counted figures, ``(p50, p90)`` per duration measure and held time."""
 
     def pct(name: str, i: int) -> _dt.timedelta | None:
         found = pcts.get(name)
@@ -395,6 +455,7 @@ def _row(
     decided = kept + n["broken"]
     extra: dict[str, Any] = {name: n[name] for name in _EXTRA}
     extra["kept_as_promised"] = kept - n["kept_not_as_promised"]
+    by_owner, by_pause = held_times(held)
     return ScoreRow(
         group=group,
         made=n["made"],
@@ -418,6 +479,8 @@ def _row(
         extra=extra,
         breach_p50=pct("breach", 0),
         breach_p90=pct("breach", 1),
+        time_by_owner=by_owner,
+        time_by_pause=by_pause,
     )
 
 

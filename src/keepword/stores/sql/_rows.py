@@ -10,7 +10,7 @@ import datetime as _dt
 import functools
 import json
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from keepword._instant import td_us
@@ -20,7 +20,7 @@ from keepword.calendar import BusinessCalendar
 from keepword.commitment import Commitment, Event, Status, _trusted_commitment, _trusted_event
 from keepword.escalation import EscalationPolicy
 from keepword.fairness import queue_state
-from keepword.measures import measures_of
+from keepword.measures import is_rework, measures_of, time_spans
 from keepword.notice import Notice, NoticeState
 from keepword.stores.sql._schema import MEASURE_COLUMNS
 from keepword.touchpoint import Touchpoint
@@ -79,6 +79,7 @@ def commitment_to_row(commitment: Commitment) -> dict[str, Any]:
         "next_action_at": c.next_action_at,
         **waitlist_row(c),
         **measure_values(c),
+        "rework": is_rework(c),
     }
 
 
@@ -158,9 +159,32 @@ def event_to_row(tenant: str, commitment_id: str, event: Event) -> dict[str, Any
     }
 
 
-def events_to_rows(commitment: Commitment, events: Iterable[Event]) -> list[dict[str, Any]]:
-    """The event rows of ``events`` (some or all of ``commitment.history``)."""
-    return [event_to_row(commitment.tenant, commitment.id, e) for e in events]
+def events_to_rows(commitment: Commitment, events: Sequence[Event]) -> list[dict[str, Any]]:
+    """The event rows of ``events`` (a tail of ``commitment.history``, or all of it).
+
+    Each row carries the span of time up to its event
+    (:func:`keepword.measures.time_spans`), computed only for these events.
+    """
+    if not events:
+        return []
+    first = max(events[0].seq, 2)
+    spans = dict(
+        zip(
+            range(first, len(commitment.history) + 1),
+            time_spans(commitment, first=first),
+            strict=True,
+        )
+    )
+    rows = []
+    for e in events:
+        row = event_to_row(commitment.tenant, commitment.id, e)
+        kind, holder, us = spans.get(e.seq, _NO_SPAN)
+        row.update(span_kind=kind, span_holder=holder, span_us=us)
+        rows.append(row)
+    return rows
+
+
+_NO_SPAN = (None, None, None)
 
 
 def event_from_row(row: Mapping[Any, Any]) -> Event:

@@ -52,6 +52,7 @@ __all__ = [
     "SCHEMA_NAME",
     "SCHEMA_REVISIONS",
     "SCHEMA_VERSION",
+    "SPAN_COLUMNS",
     "Identifier",
     "Json",
     "LongText",
@@ -61,6 +62,8 @@ __all__ = [
     "check_table_prefix",
     "measure_columns",
     "notice_columns",
+    "rework_column",
+    "span_columns",
     "table_names",
     "touchpoint_columns",
     "touchpoint_keys",
@@ -68,7 +71,7 @@ __all__ = [
     "waitlists_table",
 ]
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """The schema version this keepword writes and understands.
 
 1: commitments, events, schema_version (migration ``0001``).
@@ -84,6 +87,8 @@ allocation (migration ``0002``).
 7: what the scorecard aggregates: commitments gain :data:`MEASURE_COLUMNS`
 and the index ``(tenant, made_at)`` (migration ``0007``).
 8: index ``(next_action_at, id)`` for the tick across tenants (migration ``0008``).
+9: where the time went and rework: events gain :data:`SPAN_COLUMNS`,
+commitments gain ``rework`` (migration ``0009``).
 """
 
 SCHEMA_REVISIONS = {
@@ -95,6 +100,7 @@ SCHEMA_REVISIONS = {
     6: "0006",
     7: "0007",
     8: "0008",
+    9: "0009",
 }
 """The Alembic revision of each schema version (to stamp databases made by ``create_schema``)."""
 
@@ -327,6 +333,26 @@ def measure_columns() -> list[sa.Column[Any]]:
     ]
 
 
+SPAN_COLUMNS = ("span_kind", "span_holder", "span_us")
+"""The events columns saying where a commitment's time went up to each event (schema 9):
+``"owner"`` or ``"pause"``, the owner or the pause's reason, and the business
+microseconds (:func:`keepword.measures.time_spans`); ``NULL`` on the first event."""
+
+
+def span_columns() -> list[sa.Column[Any]]:
+    """The columns of :data:`SPAN_COLUMNS` (shared with migration ``0009``)."""
+    return [
+        sa.Column("span_kind", sa.String(8), nullable=True),
+        sa.Column("span_holder", LongText(), nullable=True),
+        sa.Column("span_us", sa.BigInteger(), nullable=True),
+    ]
+
+
+def rework_column() -> sa.Column[Any]:
+    """Commitments' ``rework``: it reopens a kept promise within the rework window (schema 9)."""
+    return sa.Column("rework", sa.Boolean(), nullable=True)
+
+
 def touchpoint_columns() -> list[sa.Column[Any]]:
     """The columns of ``{prefix}touchpoints`` (shared with migration ``0005``)."""
     return [
@@ -466,6 +492,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("channel", Identifier(), nullable=True),
         *waitlist_columns(),
         *measure_columns(),
+        rework_column(),
         sa.PrimaryKeyConstraint("tenant", "id", name=f"pk_{p}commitments"),
         sa.UniqueConstraint("tenant", "external_ref", name=f"uq_{p}commitments_ref"),
         sa.UniqueConstraint("id", name=f"uq_{p}commitments_id"),
@@ -489,6 +516,7 @@ def build_metadata(table_prefix: str = "keepword_", schema: str | None = None) -
         sa.Column("at", UtcDateTime(), nullable=False),
         sa.Column("actor", Identifier(), nullable=True),
         sa.Column("data", Json(), nullable=False),
+        *span_columns(),
         sa.PrimaryKeyConstraint("tenant", "commitment_id", "seq", name=f"pk_{p}events"),
         sa.ForeignKeyConstraint(
             ["tenant", "commitment_id"],

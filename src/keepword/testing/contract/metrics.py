@@ -3,7 +3,7 @@
 Each store's scorecard equals ``MemoryStore``'s (the reference) on random
 histories: Hypothesis draws commitments and what happened to each (kept on
 time, late, after a renegotiated breach, on changed terms, broken,
-cancelled, waived, paused, escalated, reassigned, quoted), builds them with
+cancelled, waived, paused, escalated, reassigned, quoted, reopened), builds them with
 the pure transitions, stores them in the store under test and in a fresh
 ``MemoryStore``, and compares :meth:`~keepword.ports.Metrics.score_rows` for
 every grouping and a few windows, then the quote quantile and the quote
@@ -52,10 +52,11 @@ from keepword.transitions import (
     promise,
     reassign,
     renegotiate,
+    reopen,
     resume,
 )
 
-__all__ = ["MetricsContract", "apply_plan", "histories"]
+__all__ = ["MetricsContract", "apply_plan", "histories", "reopenings"]
 
 _OPS = (
     "keep",
@@ -81,6 +82,7 @@ _plan = st.fixed_dictionaries(
         "policy": st.booleans(),
         "quoted": st.booleans(),
         "ops": st.lists(st.tuples(st.sampled_from(_OPS), st.integers(0, 3 * 24 * 60)), max_size=5),
+        "reopen": st.one_of(st.none(), st.integers(0, 10 * 24 * 60)),
     }
 )
 
@@ -167,11 +169,42 @@ def apply_plan(tenant: str, plan: dict[str, Any]) -> Commitment:
     return c
 
 
-def store_history(store: Store, commitments: Sequence[Commitment]) -> None:
-    """Store the commitments: their first states in one ``add_many``, then each final state."""
+def reopenings(
+    tenant: str, plans: Sequence[dict[str, Any]], made: Sequence[Commitment]
+) -> list[Commitment]:
+    """The promises reopening each kept one whose plan says ``reopen`` (minutes after its keep)."""
+    out = []
+    for plan, c in zip(plans, made, strict=True):
+        minutes = plan.get("reopen")
+        if minutes is None or c.kept_at is None:
+            continue
+        now = max(c.kept_at, c.history[-1].at) + _dt.timedelta(minutes=minutes)
+        again, _ = reopen(
+            c,
+            id=new_id(now),
+            now=now,
+            calendar=_CALENDAR,
+            due=within(business_hours=plan["hours"]),
+            reason="it happened again",
+        )
+        out.append(again)
+    return out
+
+
+def store_history(
+    store: Store, commitments: Sequence[Commitment], *, stepwise: bool = False
+) -> None:
+    """Store the commitments: their first states in one ``add_many``, then each final state.
+
+    With ``stepwise``, every state in between too: one ``update`` per event,
+    as a store sees a commitment change over its life.
+    """
     store.add_many([c if len(c.history) == 1 else replay(c.history[:1]) for c in commitments])
     for c in commitments:
-        if len(c.history) > 1:
+        if stepwise:
+            for n in range(2, len(c.history) + 1):
+                store.update(replay(c.history[:n], version=n), expected_version=n - 1)
+        elif len(c.history) > 1:
             store.update(attrs.evolve(c, version=2), expected_version=1)
 
 
@@ -201,6 +234,7 @@ class MetricsContract(PortContract):
         ),
         by_due=st.booleans(),
         confidence=st.sampled_from([0.5, 0.75, 0.9, 0.95, 1.0]),
+        stepwise=st.booleans(),
     )
     def test_the_scorecard_equals_the_reference_on_random_histories(
         self,
@@ -210,16 +244,20 @@ class MetricsContract(PortContract):
         window: tuple[int, int] | None,
         by_due: bool,
         confidence: float,
+        stepwise: bool,
     ) -> None:
         """``score_rows`` (every grouping), the quantile and the quote record equal the reference.
 
-        The reference is a ``MemoryStore`` holding the same commitments.
+        The reference is a ``MemoryStore`` holding the same commitments; the
+        store under test gets them whole or one event at a time (``stepwise``),
+        and where the time went must not depend on which.
         """
         tenant = _tenant()
         commitments = [apply_plan(tenant, plan) for plan in plans]
+        commitments += reopenings(tenant, plans, commitments)
         reference = MemoryStore()
         store_history(reference, commitments)
-        store_history(store, commitments)
+        store_history(store, commitments, stepwise=stepwise)
         now = T0 + _dt.timedelta(minutes=now_minutes)
         since = until = None
         if window is not None:

@@ -20,7 +20,12 @@ import sqlalchemy as sa
 from alembic import op
 
 from keepword.stores.sql import _rows
-from keepword.stores.sql._schema import MEASURE_COLUMNS, build_metadata, measure_columns
+from keepword.stores.sql._schema import (
+    MEASURE_COLUMNS,
+    SPAN_COLUMNS,
+    build_metadata,
+    measure_columns,
+)
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -54,7 +59,9 @@ def _backfill() -> None:
     c, e = tables[key + "commitments"], tables[key + "events"]
     conn = op.get_bind()
     after: tuple[Any, ...] = ("", "")
-    base_columns = [col for col in c.columns if col.name not in MEASURE_COLUMNS]
+    # the columns this migration finds: not its own, nor those later migrations add
+    base_columns = [col for col in c.columns if col.name not in (*MEASURE_COLUMNS, "rework")]
+    event_columns = [col for col in e.columns if col.name not in SPAN_COLUMNS]
     while True:
         rows = conn.execute(
             sa.select(*base_columns)
@@ -68,7 +75,7 @@ def _backfill() -> None:
             events = [
                 _rows.event_from_row(ev._mapping)
                 for ev in conn.execute(
-                    sa.select(e)
+                    sa.select(*event_columns)
                     .where(e.c.tenant == row.tenant, e.c.commitment_id == row.id)
                     .order_by(e.c.seq)
                 )
