@@ -14,13 +14,14 @@ from typing import Any
 
 from rich.table import Table
 
-from keepword.calendar import BusinessCalendar
+from keepword.calendar import BusinessCalendar, within
 from keepword.clock import FrozenClock
 from keepword.commitment import Commitment
 from keepword.errors import KeepwordError
 from keepword.explain import format_duration
 from keepword.stores.sql import SqlStore
 from keepword.tracker import Tracker
+from keepword.transitions import REWORK_BUSINESS_DAYS
 
 __all__ = ["show"]
 
@@ -56,7 +57,9 @@ def show(
     store = SqlStore(url)
     try:
         tracker = Tracker(store, calendar=calendar, tenant=tenant, clock=FrozenClock(end))
+        _reopen(console, tracker, commitments)
         _scorecard(console, tracker)
+        _time_went(console, tracker)
         _levels(console, tracker)
         _quotes(console, tracker, sorted({c.kind for c in commitments}))
     finally:
@@ -100,6 +103,43 @@ def _scorecard(console: Any, tracker: Tracker) -> None:
             str(row.escalations),
         )
     console.print(table)
+
+
+def _reopen(console: Any, tracker: Tracker, commitments: Sequence[Commitment]) -> None:
+    """Two customers call back: the last two promises kept were not really done."""
+    kept = sorted(
+        (c for c in commitments if c.kept_at is not None and c.kind != "extra_mile"),
+        key=lambda c: (c.kept_at, c.id),
+    )[-2:]
+    for c in kept:
+        again = tracker.reopen(
+            c.id, due=within(business_days=1), reason="the customer says it is not done"
+        )
+        console.print(
+            f"Reopened for {again.customer}: {again.what!r}, kept "
+            f"{c.kept_at:%a %d %b %H:%M}, is due again {again.due_at:%a %d %b %H:%M} UTC"
+        )
+
+
+def _time_went(console: Any, tracker: Tracker) -> None:
+    total = tracker.scorecard().total
+    table = Table(title="Where the time of late and broken promises went (business time)")
+    for column in ("held by", "who or why", "time"):
+        table.add_column(column, justify="right" if column == "time" else "left")
+    for held, rows in (("owner", total.time_by_owner), ("pause", total.time_by_pause)):
+        for holder, spent in rows[:5]:
+            table.add_row(held, holder, format_duration(spent))
+    console.print(table)
+    console.print(
+        f"Rework: {total.extra.get('rework', 0)} "
+        f"({total.extra.get('reopened', 0)} promises reopened within "
+        f"{REWORK_BUSINESS_DAYS} business days of their keep"
+        + (
+            f", {total.extra['rework_complaints']} complaints soon after a keep)"
+            if "rework_complaints" in total.extra
+            else ")"
+        )
+    )
 
 
 def _levels(console: Any, tracker: Tracker) -> None:
