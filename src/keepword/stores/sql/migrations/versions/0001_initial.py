@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from keepword.stores.sql import _migrating
+from keepword.stores.sql._migrating import prefix
 from keepword.stores.sql._schema import Identifier, Json, LongText, UtcDateTime
 
 revision: str = "0001"
@@ -30,18 +32,9 @@ _MYSQL: dict[str, Any] = {
 }
 
 
-def _prefix() -> str:
-    return str(op.get_context().opts["keepword_table_prefix"])
-
-
-def _schema() -> str | None:
-    value = op.get_context().opts.get("keepword_schema")
-    return None if value is None else str(value)
-
-
 def upgrade() -> None:
     """Create the three tables and record schema version 1."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     op.create_table(
         f"{p}commitments",
         sa.Column("tenant", Identifier(), nullable=False),
@@ -119,7 +112,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the three tables (and every commitment in them)."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     op.drop_table(f"{p}events", schema=schema)
     op.drop_table(f"{p}commitments", schema=schema)
     op.drop_table(f"{p}schema_version", schema=schema)

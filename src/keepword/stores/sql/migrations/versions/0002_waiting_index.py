@@ -10,8 +10,9 @@ allocation without scanning a tenant's commitments.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from keepword.stores.sql._migrating import prefix, schema, set_version
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -19,35 +20,20 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
-def _prefix() -> str:
-    return str(op.get_context().opts["keepword_table_prefix"])
-
-
-def _schema() -> str | None:
-    value = op.get_context().opts.get("keepword_schema")
-    return None if value is None else str(value)
-
-
-def _set_version(version: int) -> None:
-    p, schema = _prefix(), _schema()
-    table = sa.table(f"{p}schema_version", sa.column("name"), sa.column("version"), schema=schema)
-    op.execute(table.update().where(table.c.name == "keepword").values(version=version))
-
-
 def upgrade() -> None:
     """Add the waiting index; schema version 2."""
-    p = _prefix()
+    p = prefix()
     op.create_index(
         f"ix_{p}commitments_waiting",
         f"{p}commitments",
         ["tenant", "waiting_for", "made_at"],
-        schema=_schema(),
+        schema=schema(),
     )
-    _set_version(2)
+    set_version(2)
 
 
 def downgrade() -> None:
     """Drop the waiting index; schema version 1."""
-    p = _prefix()
-    op.drop_index(f"ix_{p}commitments_waiting", table_name=f"{p}commitments", schema=_schema())
-    _set_version(1)
+    p = prefix()
+    op.drop_index(f"ix_{p}commitments_waiting", table_name=f"{p}commitments", schema=schema())
+    set_version(1)

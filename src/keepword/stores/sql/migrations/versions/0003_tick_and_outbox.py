@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from keepword.stores.sql import _migrating
+from keepword.stores.sql._migrating import prefix, set_version
 from keepword.stores.sql._schema import Identifier, LongText, NullableJson, UtcDateTime
 
 revision: str = "0003"
@@ -34,24 +36,9 @@ _MYSQL: dict[str, Any] = {
 _NEW_COLUMNS = ("policy", "escalation_cursor", "next_action_at", "claim_token", "claimed_until")
 
 
-def _prefix() -> str:
-    return str(op.get_context().opts["keepword_table_prefix"])
-
-
-def _schema() -> str | None:
-    value = op.get_context().opts.get("keepword_schema")
-    return None if value is None else str(value)
-
-
-def _set_version(version: int) -> None:
-    p, schema = _prefix(), _schema()
-    table = sa.table(f"{p}schema_version", sa.column("name"), sa.column("version"), schema=schema)
-    op.execute(table.update().where(table.c.name == "keepword").values(version=version))
-
-
 def upgrade() -> None:
     """Add the tick's columns and index, create the notices table; schema version 3."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     table = f"{p}commitments"
     op.add_column(table, sa.Column("policy", NullableJson(), nullable=True), schema=schema)
     op.add_column(
@@ -104,15 +91,15 @@ def upgrade() -> None:
         ["tenant", "state", "fired_at", "scheduled_at", "id"],
         schema=schema,
     )
-    _set_version(3)
+    set_version(3)
 
 
 def downgrade() -> None:
     """Drop the notices table and the tick's columns and index; schema version 2."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     table = f"{p}commitments"
     op.drop_table(f"{p}notices", schema=schema)
     op.drop_index(f"ix_{p}commitments_next_action", table_name=table, schema=schema)
     for name in reversed(_NEW_COLUMNS):
         op.drop_column(table, name, schema=schema)
-    _set_version(2)
+    set_version(2)

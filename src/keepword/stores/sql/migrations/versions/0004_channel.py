@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from keepword.stores.sql._migrating import prefix, schema, set_version
 from keepword.stores.sql._schema import Identifier
 
 revision: str = "0004"
@@ -22,33 +23,17 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 
-def _prefix() -> str:
-    return str(op.get_context().opts["keepword_table_prefix"])
-
-
-def _schema() -> str | None:
-    value = op.get_context().opts.get("keepword_schema")
-    return None if value is None else str(value)
-
-
-def _set_version(version: int) -> None:
-    table = sa.table(
-        f"{_prefix()}schema_version", sa.column("name"), sa.column("version"), schema=_schema()
-    )
-    op.execute(table.update().where(table.c.name == "keepword").values(version=version))
-
-
 def upgrade() -> None:
     """Add ``commitments.channel``; schema version 4."""
     op.add_column(
-        f"{_prefix()}commitments",
+        f"{prefix()}commitments",
         sa.Column("channel", Identifier(), nullable=True),
-        schema=_schema(),
+        schema=schema(),
     )
-    _set_version(4)
+    set_version(4)
 
 
 def downgrade() -> None:
     """Drop ``commitments.channel``; schema version 3."""
-    op.drop_column(f"{_prefix()}commitments", "channel", schema=_schema())
-    _set_version(3)
+    op.drop_column(f"{prefix()}commitments", "channel", schema=schema())
+    set_version(3)

@@ -19,6 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from keepword.stores.sql import _migrating
+from keepword.stores.sql._migrating import prefix, schema, set_version
 from keepword.stores.sql._schema import Identifier, Json, UtcDateTime
 
 revision: str = "0005"
@@ -33,25 +35,9 @@ _MYSQL: dict[str, Any] = {
 }
 
 
-def _prefix() -> str:
-    return str(op.get_context().opts["keepword_table_prefix"])
-
-
-def _schema() -> str | None:
-    value = op.get_context().opts.get("keepword_schema")
-    return None if value is None else str(value)
-
-
-def _set_version(version: int) -> None:
-    table = sa.table(
-        f"{_prefix()}schema_version", sa.column("name"), sa.column("version"), schema=_schema()
-    )
-    op.execute(table.update().where(table.c.name == "keepword").values(version=version))
-
-
 def upgrade() -> None:
     """Create the touchpoints table and its indexes; schema version 5."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     op.create_table(
         f"{p}touchpoints",
         sa.Column("tenant", Identifier(), nullable=False),
@@ -79,10 +65,10 @@ def upgrade() -> None:
         ("kind", ["tenant", "kind", "at"]),
     ):
         op.create_index(f"ix_{p}touchpoints_{name}", f"{p}touchpoints", columns, schema=schema)
-    _set_version(5)
+    set_version(5)
 
 
 def downgrade() -> None:
     """Drop the touchpoints table (and its indexes); schema version 4."""
-    op.drop_table(f"{_prefix()}touchpoints", schema=_schema())
-    _set_version(4)
+    op.drop_table(f"{prefix()}touchpoints", schema=schema())
+    set_version(4)

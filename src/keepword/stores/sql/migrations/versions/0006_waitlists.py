@@ -24,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from keepword.stores.sql import _migrating
+from keepword.stores.sql._migrating import prefix, set_version
 from keepword.stores.sql._schema import UtcDateTime, waitlist_columns, waitlists_table
 
 revision: str = "0006"
@@ -32,22 +34,6 @@ branch_labels: str | None = None
 depends_on: str | None = None
 
 _COLUMNS = ("quantity", "served_quantity", "queue_at", "turn_at", "served_at", "served_ahead")
-
-
-def _prefix() -> str:
-    return str(op.get_context().opts["keepword_table_prefix"])
-
-
-def _schema() -> str | None:
-    value = op.get_context().opts.get("keepword_schema")
-    return None if value is None else str(value)
-
-
-def _set_version(version: int) -> None:
-    table = sa.table(
-        f"{_prefix()}schema_version", sa.column("name"), sa.column("version"), schema=_schema()
-    )
-    op.execute(table.update().where(table.c.name == "keepword").values(version=version))
 
 
 def _quantity(terms: Any) -> int:
@@ -59,7 +45,7 @@ def _quantity(terms: Any) -> int:
 
 def _fill() -> None:
     """Fill the waitlist columns of the commitments that wait for something."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     c = sa.table(
         f"{p}commitments",
         sa.column("tenant"),
@@ -106,7 +92,7 @@ def _fill() -> None:
 
 def upgrade() -> None:
     """Add the waitlist columns, indexes and table; schema version 6."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     for column in waitlist_columns():
         op.add_column(f"{p}commitments", column, schema=schema)
     op.create_index(
@@ -125,15 +111,15 @@ def upgrade() -> None:
     )
     table.create(op.get_bind())
     _fill()
-    _set_version(6)
+    set_version(6)
 
 
 def downgrade() -> None:
     """Drop the waitlist columns, indexes and table; schema version 5."""
-    p, schema = _prefix(), _schema()
+    p, schema = prefix(), _migrating.schema()
     op.drop_table(f"{p}waitlists", schema=schema)
     op.drop_index(f"ix_{p}events_kind", table_name=f"{p}events", schema=schema)
     op.drop_index(f"ix_{p}commitments_queue", table_name=f"{p}commitments", schema=schema)
     for name in reversed(_COLUMNS):
         op.drop_column(f"{p}commitments", name, schema=schema)
-    _set_version(5)
+    set_version(5)
