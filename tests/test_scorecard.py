@@ -246,12 +246,24 @@ def test_fairness_findings_come_from_an_audit_callable_without_arguments() -> No
 
     assert fairness_findings(lambda: Report()) == 1
 
+    seen: list[tuple[dt.datetime | None, dt.datetime | None]] = []
+
     class Audited(kw.Tracker):
-        def fairness_audit(self) -> list[str]:
+        def fairness_audit(  # type: ignore[override]
+            self, since: dt.datetime | None = None, until: dt.datetime | None = None
+        ) -> list[str]:
+            seen.append((since, until))
             return ["queue jumped"]
 
     tracker = Audited(kw.MemoryStore(), calendar=CAL, tenant="shop", clock=kw.FrozenClock(MON_9))
-    assert tracker.scorecard().total.extra["fairness_findings"] == 1
+    assert tracker.scorecard(since=MON_9).total.extra["fairness_findings"] == 1
+    assert seen == [(MON_9, None)]  # the audit covers the scorecard's window
+
+    class NoWaitlists(kw.MemoryStore):
+        ports = frozenset({"commitments", "tick_queue", "outbox", "touchpoints", "metrics"})
+
+    plain = kw.Tracker(NoWaitlists(), calendar=CAL, tenant="shop", clock=kw.FrozenClock(MON_9))
+    assert "fairness_findings" not in plain.scorecard().total.extra
 
 
 # --------------------------------------------------------------------------- properties

@@ -268,6 +268,24 @@ def _figures(data: ReportData) -> list[tuple[str, Any]]:
         **layout,
     )
     figures.append(("chart-first-response", response))
+
+    total = card.total
+    held = [(owner, _hours(spent)) for owner, spent in total.time_by_owner[:10]]
+    held += [(f"paused: {why}", _hours(spent)) for why, spent in total.time_by_pause[:5]]
+    went = go.Figure(
+        go.Bar(
+            x=[hours for _, hours in reversed(held)],
+            y=[name for name, _ in reversed(held)],
+            orientation="h",
+            marker_color="#c62828",
+        )
+    )
+    went.update_layout(
+        title="Where the time of late and broken promises went, business hours",
+        xaxis={"title": "business hours held"},
+        **layout,
+    )
+    figures.append(("chart-time-went", went))
     return figures
 
 

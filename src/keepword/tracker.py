@@ -47,7 +47,7 @@ from keepword.fairness import (
 )
 from keepword.notice import Notice
 from keepword.playbook import Playbook
-from keepword.ports import CommitmentRepository
+from keepword.ports import CommitmentRepository, declared_ports
 from keepword.scorecard import BreachReport, Scorecard, ServiceLevel, ServiceThresholds
 from keepword.services import (
     allocating,
@@ -1062,8 +1062,9 @@ class Tracker:
         (``by_due=True``: by when it fell due); ``since`` inclusive,
         ``until`` exclusive.  The on-time rate is kept on time / (kept +
         broken).  Aggregated in the store (the ``"metrics"`` port).  When the
-        tracker has a ``fairness_audit()`` method callable without arguments,
-        the number of findings it returns is ``total.extra["fairness_findings"]``.
+        store has the ``"waitlists"`` port, the number of findings of
+        :meth:`fairness_audit` over the same window is
+        ``total.extra["fairness_findings"]``.
         See :func:`keepword.services.measuring.scorecard`.
 
         Raises:
@@ -1077,8 +1078,14 @@ class Tracker:
             by=by,
             by_due=by_due,
             thresholds=thresholds,
-            fairness_findings=measuring.fairness_findings(getattr(self, "fairness_audit", None)),
+            audit=self._audit(),
         )
+
+    def _audit(self) -> Any:
+        """The fairness audit the scorecard counts findings of, if the store can audit fairness."""
+        if "waitlists" not in declared_ports(self._ctx.store):
+            return None
+        return getattr(self, "fairness_audit", None)  # a subclass may have replaced it
 
     def breach_report(self, commitment: CommitmentOrId) -> BreachReport:
         """Where one promise's time went: business time per owner and per pause reason.

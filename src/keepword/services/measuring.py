@@ -10,8 +10,9 @@ it, and are left out of the scorecard when it has not.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import inspect
-from collections.abc import Iterable, Sized
+from collections.abc import Callable, Iterable, Sized
 from typing import Any, cast
 
 import attrs
@@ -119,7 +120,7 @@ def scorecard(
     by: str | None = None,
     by_due: bool = False,
     thresholds: ServiceThresholds | None = None,
-    fairness_findings: int | None = None,
+    audit: Callable[[_dt.datetime | None, _dt.datetime | None], Any] | None = None,
 ) -> Scorecard:
     """How well the tenant's promises of a window were kept, per group and in total.
 
@@ -133,6 +134,10 @@ def scorecard(
     customer-care measures (see :func:`care_measures`); with
     ``by="customer"``, ``service_levels`` holds each customer's level.
 
+    ``audit``, when given, is called with the window's ``since`` and
+    ``until`` once they are checked; the number of findings it returns is
+    ``total.extra["fairness_findings"]`` (see :func:`fairness_findings`).
+
     Raises:
         InvalidArgumentError: a bad ``by``, ``since``, ``until`` or ``by_due``.
         MissingPortError: the store has no ``"metrics"`` port.
@@ -145,8 +150,9 @@ def scorecard(
     if log is not None:
         extra.update(care_measures(ctx, log, q.since, q.until))
     extra["rework"] = extra.get("reopened", 0) + extra.get("rework_complaints", 0)
-    if fairness_findings is not None:
-        extra["fairness_findings"] = fairness_findings
+    found = None if audit is None else fairness_findings(functools.partial(audit, q.since, q.until))
+    if found is not None:
+        extra["fairness_findings"] = found
     total = attrs.evolve(total, extra=extra)
     service_levels: tuple[tuple[str, ServiceLevel, str], ...] = ()
     if q.by == "customer":
