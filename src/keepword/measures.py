@@ -174,10 +174,6 @@ def is_rework(c: Commitment) -> bool:
     return isinstance(reopens, Mapping) and reopens.get("rework") is True
 
 
-SPAN_KINDS = ("owner", "pause")
-"""What held a span of a commitment's time: an owner (clock running) or a pause reason."""
-
-
 def _boundary(event: Event) -> _dt.datetime:
     """Where an event ends a span: when it was recorded; for a keep, when it was kept."""
     if event.kind == "kept":
