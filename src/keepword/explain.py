@@ -27,6 +27,7 @@ Vi hör av oss senast fredag 27 november kl. 17:00.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from keepword._instant import from_iso, to_utc
@@ -119,6 +120,9 @@ def _staff(c: Commitment) -> str:
         parts = [f"a fixed deadline: due {format_instant(base_due, zone)}"]
     if anchor.kind == "renegotiated":
         parts.insert(0, _renegotiated(c, anchor, zone))
+    reopens = c.history[0].data.get("reopens")
+    if isinstance(reopens, Mapping):
+        parts.insert(0, _reopens(reopens, zone))
     if c.due_at != base_due:
         parts.append(f"moved by pauses and recalculations to {format_instant(c.due_at, zone)}")
     parts.extend(_pauses(c.history[anchor.seq :], zone))
@@ -129,6 +133,17 @@ def _staff(c: Commitment) -> str:
     if step:
         parts.append(step)
     return "; ".join(parts)
+
+
+def _reopens(reopens: Mapping[str, Any], zone: _dt.tzinfo) -> str:
+    """What a reopening promise says of the keep it reopens."""
+    kept = f"reopens {reopens.get('id')}"
+    kept_at = reopens.get("kept_at")
+    if isinstance(kept_at, str):
+        kept += f", kept {format_instant(from_iso(kept_at, 'data'), zone, tz=False)}"
+    if reopens.get("reason"):
+        kept += f" ({reopens['reason']})"
+    return kept + (": rework" if reopens.get("rework") is True else "")
 
 
 def _renegotiated(c: Commitment, anchor: Event, zone: _dt.tzinfo) -> str:
