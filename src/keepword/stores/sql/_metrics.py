@@ -169,9 +169,8 @@ class SqlMetrics(SqlStoreBase):
         buckets = max(_MIN_BUCKETS, min(_MAX_BUCKETS, _HISTOGRAM_ROWS // (3 * max(1, groups))))
         key = None if group is None else self._group_key(group)
         used = [(i, m) for i, m in enumerate(measures) if m[0] in ranges]
-        bucket_of = {
-            i: _bucket(value, *_cut(ranges[name], buckets)) for i, (name, value, _) in used
-        }
+        cut_of = {i: _cut(ranges[name], buckets) for i, (name, _, _) in used}
+        bucket_of = {i: _bucket(value, *cut_of[i]) for i, (_, value, _) in used}
         # phase 1: the count of values per (measure, group, bucket)
         parts = []
         for i, (_, value, condition) in used:
@@ -206,17 +205,45 @@ class SqlMetrics(SqlStoreBase):
                 wanted.append((1, None, m, b, k))
                 cells.append((1, None, m, p))
         # phase 2: rank the values of those buckets only; one row per wanted rank
+        # one scan picks the rows with a value in a wanted bucket; the union splits them by measure
+        hits = (
+            sa.select(
+                (sa.null() if key is None else key).label("g"),
+                *(
+                    sa.case((condition, value), else_=None).label(f"v{i}")
+                    for i, (_, value, condition) in used
+                ),
+            )
+            .where(
+                *where,
+                sa.or_(
+                    *(
+                        sa.and_(
+                            condition, value.is_not(None), _in_cells(key, bucket_of[i], i, wanted)
+                        )
+                        for i, (_, value, condition) in used
+                    )
+                ),
+            )
+            .cte("hits")
+        )
         vals = sa.union_all(
             *(
                 sa.select(
                     _int(i).label("m"),
-                    (sa.null() if key is None else key).label("g"),
-                    value.label("v"),
-                    bucket_of[i].label("b"),
+                    hits.c.g,
+                    hits.c[f"v{i}"].label("v"),
+                    _bucket(hits.c[f"v{i}"], *cut_of[i]).label("b"),
                 ).where(
-                    *where, condition, value.is_not(None), _in_cells(key, bucket_of[i], i, wanted)
+                    hits.c[f"v{i}"].is_not(None),
+                    _in_cells(
+                        None if key is None else hits.c.g,
+                        _bucket(hits.c[f"v{i}"], *cut_of[i]),
+                        i,
+                        wanted,
+                    ),
                 )
-                for i, (_, value, condition) in used
+                for i, _ in used
             )
         ).subquery("vals")
         v = vals.c
@@ -248,10 +275,10 @@ class SqlMetrics(SqlStoreBase):
         stmt = sa.select(r.m, r.g, r.b, r.v, r.rn, r.trn).where(sa.or_(*at_rank))
         for row in conn.execute(stmt):
             m, b = int(row.m), int(row.b)
-            hits = ids.get((1, None, m, b, int(row.trn)), [])
+            matched = ids.get((1, None, m, b, int(row.trn)), [])
             if key is not None:
-                hits = hits + ids.get((0, row.g, m, b, int(row.rn)), [])
-            for j in hits:
+                matched = matched + ids.get((0, row.g, m, b, int(row.rn)), [])
+            for j in matched:
                 found[j] = int(row.v)
         grouped: dict[str, dict[Any, tuple[Any, Any]]] = {name: {} for name, _, _ in measures}
         total: dict[str, tuple[Any, Any]] = {}
