@@ -15,7 +15,8 @@ loaded into Python.
   buckets summed over the groups) and the rank within it; phase 2 ranks with
   ``ROW_NUMBER()`` only the values of those buckets and returns one value per
   wanted rank.  With more than :data:`HISTOGRAM_GROUPS` groups (phase 1's
-  rows grow with the groups) the older one-query forms serve: on PostgreSQL
+  rows grow with the groups), or fewer than :data:`TWO_PHASE_ROWS` rows in
+  the window (where one query costs less than three), one query serves: on PostgreSQL
   the ordered-set aggregate ``percentile_disc`` (the first value whose
   cumulative distribution reaches ``p``: exactly the nearest rank); on SQLite
   and MariaDB/MySQL a window: ``ROW_NUMBER()`` and ``COUNT(*)`` over each
@@ -42,7 +43,7 @@ from keepword.stores._memory_metrics import _check_query, group_order
 from keepword.stores.sql import _schema
 from keepword.stores.sql._base import SqlStoreBase
 
-__all__ = ["HISTOGRAM_GROUPS", "SORT_MEMORY", "SqlMetrics"]
+__all__ = ["HISTOGRAM_GROUPS", "SORT_MEMORY", "TWO_PHASE_ROWS", "SqlMetrics"]
 
 _KEPT = ("on_time", "late", "after_breach")
 
@@ -51,6 +52,8 @@ SORT_MEMORY = "64MB"
 _PERCENTS = (50, 90)
 HISTOGRAM_GROUPS = 100
 """Most groups for which the percentiles are computed in two phases (see the module)."""
+TWO_PHASE_ROWS = 50_000
+"""Fewest rows in the window for the two phases: below, one query costs less than three."""
 _HISTOGRAM_ROWS = 12_288
 """About the most rows phase 1 returns: the buckets per measure are this over 3 x the groups."""
 _MIN_BUCKETS, _MAX_BUCKETS = 64, 4096
@@ -133,17 +136,19 @@ class SqlMetrics(SqlStoreBase):
         measures: Sequence[Measure],
         ranges: Mapping[str, tuple[int, int]],
         groups: int,
+        rows: int,
     ) -> Pcts:
         """The (p50, p90) of each measure per group and in total.
 
         Each measure is ``(name, value column, condition)``; rows meeting the
         condition with a value count.  ``ranges`` holds each measure's least
         and greatest value (a measure without values is absent), ``groups``
-        how many groups there are.  Returns ``(per group, total)``.
+        how many groups there are, ``rows`` how many rows the window holds.
+        Returns ``(per group, total)``.
         """
         if not ranges:
             return {name: {} for name, _, _ in measures}, {}
-        if groups <= HISTOGRAM_GROUPS:
+        if groups <= HISTOGRAM_GROUPS and rows >= TWO_PHASE_ROWS:
             return self._percentiles_two_phase(conn, where, group, measures, ranges, groups)
         if self._engine.dialect.name == "postgresql":
             return self._percentiles_pg(conn, where, group, measures)
@@ -430,7 +435,9 @@ class SqlMetrics(SqlStoreBase):
                 for name in _COUNTS:
                     totals[name] += int(getattr(row, name))
             ranges = _ranges(measures, counted.values())
-            grouped, overall = self._percentiles(conn, where, group, measures, ranges, len(counted))
+            grouped, overall = self._percentiles(
+                conn, where, group, measures, ranges, len(counted), totals["made"]
+            )
             total = _row(None, totals, overall)
             if group is None:
                 return [], total
