@@ -650,7 +650,8 @@ def _range_columns(measures: Sequence[Measure]) -> list[sa.ColumnElement[Any]]:
     """The least and greatest counted value of each measure, for the counting query."""
     columns: list[sa.ColumnElement[Any]] = []
     for name, value, condition in measures:
-        counted = sa.case((sa.and_(condition, value.is_not(None)), value), else_=None)
+        every = isinstance(condition, sa.sql.elements.True_)  # MIN and MAX skip NULLs themselves
+        counted = value if every else sa.case((condition, value), else_=None)
         columns.append(sa.func.min(counted).label(f"{name}_least"))
         columns.append(sa.func.max(counted).label(f"{name}_greatest"))
     return columns
