@@ -10,7 +10,8 @@ loaded into Python.
   phases that sort only a few values (:meth:`SqlMetrics._percentiles_two_phase`):
   the counting query also reads each measure's least and greatest value;
   phase 1 counts the values per group, measure and bucket (the range cut into
-  equal integer widths) in one ``GROUP BY``; Python finds, from those counts,
+  equal integer widths) in one query, a ``GROUP BY`` per measure under
+  ``UNION ALL`` (on SQLite over a CTE that reads the table once); Python finds, from those counts,
   the bucket holding each wanted rank (per group, and in total from the
   buckets summed over the groups) and the rank within it; phase 2 ranks with
   ``ROW_NUMBER()`` only the values of those buckets and returns one value per
@@ -178,19 +179,50 @@ class SqlMetrics(SqlStoreBase):
         bucket_of = {i: _bucket(value, *cut_of[i]) for i, (_, value, _) in used}
         # phase 1: the count of values per (measure, group, bucket)
         parts = []
-        for i, (_, value, condition) in used:
-            cut = bucket_of[i]
-            keys = [cut] if key is None else [key, cut]
-            parts.append(
+        cut: sa.ColumnElement[Any]
+        if self._engine.dialect.name == "sqlite":
+            # one read of the table into a narrow CTE (SQLite materializes a CTE read
+            # three times), then a GROUP BY per measure: 0.8 s against 1.2 s at a million
+            # rows; PostgreSQL's three branches run side by side and its CTE costs more
+            narrow = (
                 sa.select(
-                    _int(i).label("m"),
                     (sa.null() if key is None else key).label("g"),
-                    cut.label("b"),
-                    sa.func.count().label("n"),
+                    *(
+                        sa.case((sa.and_(condition, value.is_not(None)), bucket_of[i])).label(
+                            f"b{i}"
+                        )
+                        for i, (_, value, condition) in used
+                    ),
                 )
-                .where(*where, condition, value.is_not(None))
-                .group_by(*keys)
+                .where(
+                    *where,
+                    sa.or_(*(sa.and_(cond, v.is_not(None)) for _, (_, v, cond) in used)),
+                )
+                .cte("narrow")
             )
+            for i, _ in used:
+                cut = narrow.c[f"b{i}"]
+                parts.append(
+                    sa.select(
+                        _int(i).label("m"), narrow.c.g, cut.label("b"), sa.func.count().label("n")
+                    )
+                    .where(cut.is_not(None))
+                    .group_by(narrow.c.g, cut)
+                )
+        else:
+            for i, (_, value, condition) in used:
+                cut = bucket_of[i]
+                keys = [cut] if key is None else [key, cut]
+                parts.append(
+                    sa.select(
+                        _int(i).label("m"),
+                        (sa.null() if key is None else key).label("g"),
+                        cut.label("b"),
+                        sa.func.count().label("n"),
+                    )
+                    .where(*where, condition, value.is_not(None))
+                    .group_by(*keys)
+                )
         per_group: dict[tuple[int, Any], list[tuple[int, int]]] = {}
         overall: dict[int, dict[int, int]] = {i: {} for i, _ in used}
         for row in conn.execute(sa.union_all(*parts)):
