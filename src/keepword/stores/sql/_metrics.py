@@ -256,7 +256,9 @@ class SqlMetrics(SqlStoreBase):
                 sa.or_(
                     *(
                         sa.and_(
-                            condition, value.is_not(None), _in_cells(key, bucket_of[i], i, wanted)
+                            condition,
+                            value.is_not(None),
+                            bucket_of[i].in_(sorted({b for _, _, m, b, _ in wanted if m == i})),
                         )
                         for i, (_, value, condition) in used
                     )
