@@ -230,7 +230,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "keepword scorecard benchmark"
         + (" (--quick: timings NOT meaningful)" if opts.quick else "")
     )
-    print(f"command: python -m benchmarks.measure{' --quick' if opts.quick else ''}")
+    flags = [
+        *(["--quick"] if opts.quick else []),
+        *([f"--rows {opts.rows}"] if opts.rows != parser.get_default("rows") else []),
+        *([f"--rounds {opts.rounds}"] if opts.rounds != parser.get_default("rounds") else []),
+        *(["--postgresql-url <url>"] if opts.postgresql_url else []),
+    ]
+    print(" ".join(["command: python -m benchmarks.measure", *flags]))
+    print(f"started {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"python {platform.python_version()}, {platform.platform()}, load {os.getloadavg()}")
     print(
         "| database | rows | scorecard(by=owner) | hand-written GROUP BY | speed vs it "
