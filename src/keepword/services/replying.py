@@ -84,20 +84,8 @@ def _new_reply(
     return new
 
 
-def _open_reply(
-    ctx: Context,
-    book: Playbook,
-    *,
-    customer: str,
-    channel: str,
-    ref: str,
-    thread: str | None,
-    at: _dt.datetime,
-    spec: Within,
-) -> Commitment:
-    new = _new_reply(
-        ctx, book, customer=customer, channel=channel, ref=ref, thread=thread, at=at, spec=spec
-    )
+def _open_reply(ctx: Context, new: Commitment, customer: str, ref: str) -> Commitment:
+    """Store the reply ``new`` (the stored one for a known ref), owed to ``customer``."""
     stored, _ = ctx.store.add(new)  # a known external_ref gives the stored one
     if stored.customer != customer:
         raise ConflictError(
@@ -160,8 +148,9 @@ def received(
         return None if created else _again(ctx, book, touch, customer, spec)
     waiting = _waiting(ctx, book, customer)  # read first: the reply opened below is not among them
     atomic = together(log)
-    if atomic is not None:  # the message and its reply in one transaction
-        reply = _new_reply(
+
+    def build() -> Commitment:
+        return _new_reply(
             ctx,
             book,
             customer=customer,
@@ -171,6 +160,9 @@ def received(
             at=instant,
             spec=spec,
         )
+
+    if atomic is not None:  # the message and its reply in one transaction
+        reply = build()
         try:
             touch, created = atomic.add_touchpoint_with(
                 touchpoint(ctx, **fields, commitment_id=reply.id), add=[reply]
@@ -185,16 +177,7 @@ def received(
     seen = log.touchpoint_by_ref(ctx.tenant, "received", ref)
     if seen is not None:
         return _again(ctx, book, seen, customer, spec)
-    reply = _open_reply(
-        ctx,
-        book,
-        customer=customer,
-        channel=channel,
-        ref=ref,
-        thread=thread,
-        at=instant,
-        spec=spec,
-    )
+    reply = _open_reply(ctx, build(), customer, ref)
     touch, created = record(ctx, log, **fields, commitment_id=reply.id)
     if not created:
         return _again(ctx, book, touch, customer, spec)
@@ -209,7 +192,7 @@ def _again(
     _check_same(seen, customer)
     if seen.automated:
         return None
-    return _open_reply(
+    new = _new_reply(
         ctx,
         book,
         customer=customer,
@@ -219,6 +202,7 @@ def _again(
         at=seen.at,
         spec=spec,
     )
+    return _open_reply(ctx, new, customer, seen.ref or "")
 
 
 def _waiting(ctx: Context, book: Playbook, customer: str) -> list[Commitment]:

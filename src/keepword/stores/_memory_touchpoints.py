@@ -62,20 +62,24 @@ class MemoryTouchpoints:
             )
         t = touchpoint
         with self._lock:
-            if t.ref is not None:
-                existing = self._touch_refs.get((t.tenant, t.kind, t.ref))
-                if existing is not None:
-                    return existing, False
-            self._check_new_id(t)
+            existing = self._known(t)
+            if existing is not None:
+                return existing, False
             self._touch_ids.add(t.id)
             self._touchpoints.setdefault(t.tenant, []).append(t)
             if t.ref is not None:
                 self._touch_refs[(t.tenant, t.kind, t.ref)] = t
             return t, True
 
-    def _check_new_id(self, t: Touchpoint) -> None:
+    def _known(self, t: Touchpoint) -> Touchpoint | None:
+        """The stored touchpoint of ``t``'s ref; ConflictError if ``t``'s id is stored (locked)."""
+        if t.ref is not None:
+            existing = self._touch_refs.get((t.tenant, t.kind, t.ref))
+            if existing is not None:
+                return existing
         if t.id in self._touch_ids:
             raise ConflictError(f"touchpoint id {t.id!r} is stored already", argument="touchpoint")
+        return None
 
     def add_touchpoint_with(
         self,
@@ -94,11 +98,9 @@ class MemoryTouchpoints:
         t, adds, updates = check_touchpoint_writes(touchpoint, add, update)
         store = cast("MemoryStore", self)
         with self._lock:
-            if t.ref is not None:
-                existing = self._touch_refs.get((t.tenant, t.kind, t.ref))
-                if existing is not None:
-                    return existing, False
-            self._check_new_id(t)
+            existing = self._known(t)
+            if existing is not None:
+                return existing, False
             refs: set[str] = set()
             for i, c in enumerate(adds):
                 if c.external_ref is not None:
