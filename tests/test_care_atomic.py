@@ -167,7 +167,7 @@ def test_a_reply_left_without_its_message_is_completed_by_the_next_receipt(store
 
 
 def story(store: Any) -> list[Any]:
-    """What a conversation did, without ids: replies kept, statuses, touchpoints."""
+    """What a conversation did, without ids: replies and follow-ups kept, statuses, touchpoints."""
     clock = FrozenClock(MON_10)
     tracker = tracker_on(store, clock)
     out: list[Any] = []
@@ -185,6 +185,16 @@ def story(store: Any) -> list[Any]:
     out.append(None if again is None else again.status)
     out.append(tracker.received("acct-1", channel="email", ref="m4") is not None)
     out.append(tracker.no_reply_needed("m4", reason="answered by phone", actor="bob").status)
+    tracker.promise(
+        customer="acct-1",
+        owner="alice",
+        kind="follow_up",
+        what="Call back",
+        due=MON_10 + dt.timedelta(days=2),
+    )
+    for ref in ("call-1", "call-1", "call-2"):
+        done = tracker.followed_up("acct-1", channel="phone", ref=ref, actor="alice")
+        out.append((done.touchpoint.ref, None if done.kept is None else done.kept.kind))
     out.append(
         sorted(
             (t.kind, t.ref, t.customer, t.automated, tuple(t.data.get("kept", ())) != ())

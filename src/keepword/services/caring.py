@@ -688,29 +688,46 @@ def touched(
         found = by_ref(ctx, log, kind, ref, named=True)
         if found is not None:
             return _repeat_touch(found, customer)
-    kept = None
     keeps = _KEEPS.get(kind)
-    if keeps is not None:
-        for c in open_commitments(ctx, customer, keeps):
-            if c.made_at <= instant:
-                kept = quietly(
-                    ctx, c, lambda c, now: _t.keep(c, now=now, kept_at=instant, actor=actor)
-                )
-                if kept is not None:
-                    break
-    touch, created = record(
-        ctx,
-        log,
-        customer=customer,
-        channel=channel,
-        kind=kind,
-        at=instant,
-        occasion=occasion,
-        actor=actor,
-        ref=ref,
-        commitment_id=None if kept is None else kept.id,
-        data=probe.data,
-    )
+    candidates = [] if keeps is None else open_commitments(ctx, customer, keeps)
+    candidates = [c for c in candidates if c.made_at <= instant]
+
+    def keep(c: Commitment, now: _dt.datetime) -> _t.Change:
+        return _t.keep(c, now=now, kept_at=instant, actor=actor)
+
+    fields: dict[str, Any] = {
+        "customer": customer,
+        "channel": channel,
+        "kind": kind,
+        "at": instant,
+        "occasion": occasion,
+        "actor": actor,
+        "ref": ref,
+        "data": probe.data,
+    }
+    atomic = together(log)
+    if atomic is not None:  # the keep and the touchpoint in one transaction
+        first: list[tuple[Commitment, int | None]] = []
+        for c in candidates:  # the oldest one it may keep
+            first = decide_all(ctx, [c], keep)
+            if first:
+                break
+        kept = first[0][0] if first else None
+        new = touchpoint(ctx, **fields, commitment_id=None if kept is None else kept.id)
+        try:
+            _, created = atomic.add_touchpoint_with(
+                new, update=[(c, version) for c, version in first if version is not None]
+            )
+        except ConflictError:  # someone changed it meanwhile: one by one below
+            created = False
+        if created:
+            return Touched(touchpoint=new, kept=kept)
+    kept = None
+    for c in candidates:
+        kept = quietly(ctx, c, keep)
+        if kept is not None:
+            break
+    touch, created = record(ctx, log, **fields, commitment_id=None if kept is None else kept.id)
     if created:
         return Touched(touchpoint=touch, kept=kept)
     return _repeat_touch((touch, None), customer, ctx)
