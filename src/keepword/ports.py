@@ -9,7 +9,9 @@ docstring is its contract, and ``keepword.testing`` checks it:
 - :class:`Outbox` (``"outbox"``): the notices a tick fired, claimed and
   acknowledged by the host's deliverer.
 - :class:`TouchpointLog` (``"touchpoints"``): every contact with a customer,
-  append-only, and the few questions customer care asks of them.
+  append-only, and the few questions customer care asks of them; a store
+  of this port may also be :class:`AtomicTouchpoints` (a touchpoint written
+  with its commitments in one transaction).
 - :class:`Waitlist` (``"waitlists"``): first come, first served allocation
   of scarce resources, and the questions the fairness audit asks.
 - :class:`Metrics` (``"metrics"``): the scorecard's aggregates, computed in
@@ -64,6 +66,7 @@ from keepword.touchpoint import Touchpoint
 __all__ = [
     "CAPABILITIES",
     "PORTS",
+    "AtomicTouchpoints",
     "CommitmentRepository",
     "Fire",
     "Metrics",
@@ -78,6 +81,7 @@ __all__ = [
     "check_fires",
     "check_new_commitment",
     "check_query",
+    "check_touchpoint_writes",
     "check_write",
     "declared_ports",
     "group_fires",
@@ -677,6 +681,83 @@ class TouchpointLog(Protocol):
 
 
 @runtime_checkable
+class AtomicTouchpoints(Protocol):
+    """A touchpoint and the commitment writes it causes, in one transaction.
+
+    An optional part of the ``"touchpoints"`` port (no port name of its own),
+    with its read counterpart: customer care uses it when the store has it (``isinstance(store,
+    AtomicTouchpoints)``), so that a message and the reply it is owed, or a
+    reply and the commitments it keeps, are stored together or not at all.
+    A store of the ``"touchpoints"`` port without it still works: customer
+    care then writes the commitments and the touchpoint one after the other,
+    and a repeated call (the refs make it idempotent) completes what a crash
+    in between left half-written.  ``MemoryStore`` and ``SqlStore`` have it;
+    ``keepword.testing``'s ``TouchpointLogContract`` checks it on every store
+    that has it.
+    """
+
+    def add_touchpoint_with(
+        self,
+        touchpoint: Touchpoint,
+        *,
+        add: Sequence[Commitment] = (),
+        update: Sequence[tuple[Commitment, int]] = (),
+    ) -> tuple[Touchpoint, bool]:
+        """Store ``touchpoint``, new commitments ``add`` and new states ``update``, atomically.
+
+        All or nothing, in one transaction: each of ``add`` is stored as
+        :meth:`CommitmentRepository.add` stores a new one, each
+        ``(commitment, expected_version)`` of ``update`` is written as
+        :meth:`CommitmentRepository.update` writes it, and the touchpoint as
+        :meth:`TouchpointLog.add_touchpoint` stores it.  Every commitment is
+        of the touchpoint's tenant, and none appears twice.
+
+        Unlike :meth:`CommitmentRepository.add`, an ``add`` whose
+        ``external_ref`` the tenant has already is not mapped to the stored
+        one: it is a conflict, and the caller decides what to do.
+
+        Returns:
+            ``(touchpoint, True)`` when everything was written;
+            ``(existing, False)`` when the tenant has a touchpoint of the
+            same ``(kind, ref)`` already: then nothing at all is written.
+            Concurrent calls with one ``(tenant, kind, ref)`` write exactly
+            one; every other caller gets ``(existing, False)`` (or, if its
+            commitment writes collide first, :class:`ConflictError`), and
+            never leaves a commitment without its touchpoint or the reverse.
+
+        Raises:
+            InvalidArgumentError: not a :class:`Touchpoint`; an ``add`` with
+                ``version != 1``; an ``update`` as :meth:`CommitmentRepository.update`
+                refuses it; a commitment of another tenant, or one twice.
+                Nothing is written.
+            ConflictError: an ``add``'s id or ``external_ref`` is stored
+                already, an ``update``'s stored version is not its
+                ``expected_version``, or the touchpoint's id is stored
+                already.  Nothing is written.
+            NotFoundError: an ``update``'s commitment is not stored.  Nothing
+                is written.
+        """
+        ...
+
+    def touchpoint_with_commitment(
+        self, tenant: str, kind: str, ref: str
+    ) -> tuple[Touchpoint, Commitment | None] | None:
+        """The tenant's touchpoint of ``kind`` with ``ref`` and the commitment it names, together.
+
+        Read in one transaction: the touchpoint (as
+        :meth:`TouchpointLog.touchpoint_by_ref` finds it) and the commitment
+        of the tenant whose id is its ``commitment_id`` (as
+        :meth:`CommitmentRepository.get` returns it), ``None`` when it names
+        none or that one is not stored.
+
+        Returns:
+            ``(touchpoint, commitment or None)``, or ``None`` when there is no
+            such touchpoint.
+        """
+        ...
+
+
+@runtime_checkable
 class Waitlist(Protocol):
     """First come, first served: the ``"waitlists"`` port.
 
@@ -871,8 +952,17 @@ class Metrics(Protocol):
 
 
 @runtime_checkable
-class Store(CommitmentRepository, TickQueue, Outbox, TouchpointLog, Waitlist, Metrics, Protocol):
-    """A store that has every port: what ``MemoryStore`` and ``SqlStore`` are."""
+class Store(
+    CommitmentRepository,
+    TickQueue,
+    Outbox,
+    TouchpointLog,
+    AtomicTouchpoints,
+    Waitlist,
+    Metrics,
+    Protocol,
+):
+    """A store with every port and :class:`AtomicTouchpoints`: ``MemoryStore``, ``SqlStore``."""
 
 
 def declared_ports(store: object) -> frozenset[str]:
@@ -950,6 +1040,58 @@ def check_write(commitment: Any, expected_version: Any) -> Commitment:
             argument="commitment",
         )
     return new
+
+
+def check_touchpoint_writes(
+    touchpoint: Any, add: Any, update: Any
+) -> tuple[Touchpoint, list[Commitment], list[tuple[Commitment, int]]]:
+    """The arguments of :meth:`AtomicTouchpoints.add_touchpoint_with`, checked, for store authors.
+
+    Returns:
+        ``(touchpoint, adds, updates)`` as lists.
+
+    Raises:
+        InvalidArgumentError: naming ``touchpoint``, ``add[i]`` or
+            ``update[i]`` (a bad item, another tenant's commitment, or a
+            commitment that appears twice).
+    """
+    if not isinstance(touchpoint, Touchpoint):
+        raise InvalidArgumentError(
+            f"must be a Touchpoint, not {type(touchpoint).__name__}", argument="touchpoint"
+        )
+    for name, value in (("add", add), ("update", update)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise InvalidArgumentError(
+                f"must be a sequence, not {type(value).__name__}", argument=name
+            )
+    adds = [check_new_commitment(c, f"add[{i}]") for i, c in enumerate(add)]
+    updates: list[tuple[Commitment, int]] = []
+    for i, item in enumerate(update):
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise InvalidArgumentError(
+                "must be a (commitment, expected_version) pair", argument=f"update[{i}]"
+            )
+        try:
+            updates.append((check_write(item[0], item[1]), item[1]))
+        except InvalidArgumentError as error:
+            raise InvalidArgumentError(
+                f"{error.argument}: {error.message}", argument=f"update[{i}]", fix=error.fix
+            ) from None
+    seen: set[str] = set()
+    for name, c in [(f"add[{i}]", c) for i, c in enumerate(adds)] + [
+        (f"update[{i}]", c) for i, (c, _) in enumerate(updates)
+    ]:
+        if c.tenant != touchpoint.tenant:
+            raise InvalidArgumentError(
+                f"is of tenant {c.tenant!r}, not the touchpoint's {touchpoint.tenant!r}",
+                argument=name,
+            )
+        if c.id in seen:
+            raise InvalidArgumentError(
+                f"commitment {c.id!r} appears twice", argument=name, fix="write each one once"
+            )
+        seen.add(c.id)
+    return touchpoint, adds, updates
 
 
 def group_fires(fires: Any) -> dict[str, list[Fire]]:

@@ -26,9 +26,10 @@ from keepword.errors import (
     InvalidArgumentError,
     InvalidTransitionError,
     KeepwordError,
+    NotFoundError,
 )
 from keepword.playbook import CareRule, Playbook, period_key
-from keepword.ports import Query, TouchpointLog
+from keepword.ports import AtomicTouchpoints, Query, TouchpointLog
 from keepword.services import keeping
 from keepword.services._context import Context
 from keepword.touchpoint import Touchpoint
@@ -193,8 +194,76 @@ def when(at: Any, now: _dt.datetime) -> _dt.datetime:
 
 def record(ctx: Context, log: TouchpointLog, **fields: Any) -> tuple[Touchpoint, bool]:
     """Store a new touchpoint of this tenant (a fresh id); ``(stored, created)``."""
-    touchpoint = Touchpoint(id=new_id(ctx.now()), tenant=ctx.tenant, **fields)
-    return log.add_touchpoint(touchpoint)
+    return log.add_touchpoint(touchpoint(ctx, **fields))
+
+
+def together(log: TouchpointLog) -> AtomicTouchpoints | None:
+    """``log`` if it writes a touchpoint with its commitments in one transaction, else ``None``.
+
+    Without it (a store of the ``"touchpoints"`` port that lacks
+    :class:`~keepword.ports.AtomicTouchpoints`) the services write the
+    commitments, then the touchpoint, as separate calls.
+    """
+    return log if isinstance(log, AtomicTouchpoints) else None
+
+
+def by_ref(
+    ctx: Context, log: TouchpointLog, kind: str, ref: str, *, named: bool
+) -> tuple[Touchpoint, Commitment | None] | None:
+    """The tenant's touchpoint of ``kind`` with ``ref``, and (``named``) the commitment it names.
+
+    One read where the store is :class:`~keepword.ports.AtomicTouchpoints`,
+    else the touchpoint, then the commitment.  The commitment is ``None``
+    when the touchpoint names none or it is not stored (see
+    :func:`named_by`), or when ``named`` is false.
+    """
+    atomic = together(log) if named else None
+    if atomic is not None:
+        return atomic.touchpoint_with_commitment(ctx.tenant, kind, ref)
+    seen = log.touchpoint_by_ref(ctx.tenant, kind, ref)
+    if seen is None or not named or seen.commitment_id is None:
+        return None if seen is None else (seen, None)
+    try:
+        return seen, ctx.store.get(ctx.tenant, seen.commitment_id)
+    except NotFoundError:
+        return seen, None
+
+
+def named_by(seen: Touchpoint, commitment: Commitment | None) -> Commitment:
+    """``commitment``: the one ``seen`` names (it names one), as :func:`by_ref` read it.
+
+    Raises:
+        NotFoundError: it is not stored.
+    """
+    if commitment is None:
+        raise NotFoundError("commitment", seen.commitment_id or "", argument="id")
+    return commitment
+
+
+def touchpoint(ctx: Context, **fields: Any) -> Touchpoint:
+    """A new touchpoint of this tenant (a fresh id), not stored: every field checked."""
+    return Touchpoint(id=new_id(ctx.now()), tenant=ctx.tenant, **fields)
+
+
+def decide_all(
+    ctx: Context, commitments: list[Commitment], decide: keeping.Decide
+) -> list[tuple[Commitment, int | None]]:
+    """What ``decide`` makes of each of ``commitments``, in order, to write in one step.
+
+    Each is ``(new state, the version it was decided over)``, or
+    ``(commitment, None)`` when ``decide`` changes nothing; one it refuses
+    (:class:`~keepword.errors.InvalidTransitionError`) is left out, as
+    :func:`quietly` leaves it.
+    """
+    out: list[tuple[Commitment, int | None]] = []
+    now = ctx.now()
+    for c in commitments:
+        try:
+            new, events = decide(c, now)
+        except InvalidTransitionError:
+            continue
+        out.append((new, c.version) if events else (c, None))
+    return out
 
 
 def build(
@@ -616,42 +685,68 @@ def touched(
         data=data,
     )
     if ref is not None:
-        seen = log.touchpoint_by_ref(ctx.tenant, kind, ref)
-        if seen is not None:
-            return _repeat_touch(ctx, seen, customer)
-    kept = None
+        found = by_ref(ctx, log, kind, ref, named=True)
+        if found is not None:
+            return _repeat_touch(found, customer)
     keeps = _KEEPS.get(kind)
-    if keeps is not None:
-        for c in open_commitments(ctx, customer, keeps):
-            if c.made_at <= instant:
-                kept = quietly(
-                    ctx, c, lambda c, now: _t.keep(c, now=now, kept_at=instant, actor=actor)
-                )
-                if kept is not None:
-                    break
-    touch, created = record(
-        ctx,
-        log,
-        customer=customer,
-        channel=channel,
-        kind=kind,
-        at=instant,
-        occasion=occasion,
-        actor=actor,
-        ref=ref,
-        commitment_id=None if kept is None else kept.id,
-        data=probe.data,
-    )
-    return Touched(touchpoint=touch, kept=kept) if created else _repeat_touch(ctx, touch, customer)
+    candidates = [] if keeps is None else open_commitments(ctx, customer, keeps)
+    candidates = [c for c in candidates if c.made_at <= instant]
+
+    def keep(c: Commitment, now: _dt.datetime) -> _t.Change:
+        return _t.keep(c, now=now, kept_at=instant, actor=actor)
+
+    fields: dict[str, Any] = {
+        "customer": customer,
+        "channel": channel,
+        "kind": kind,
+        "at": instant,
+        "occasion": occasion,
+        "actor": actor,
+        "ref": ref,
+        "data": probe.data,
+    }
+    atomic = together(log)
+    if atomic is not None:  # the keep and the touchpoint in one transaction
+        first: list[tuple[Commitment, int | None]] = []
+        for c in candidates:  # the oldest one it may keep
+            first = decide_all(ctx, [c], keep)
+            if first:
+                break
+        kept = first[0][0] if first else None
+        new = touchpoint(ctx, **fields, commitment_id=None if kept is None else kept.id)
+        try:
+            _, created = atomic.add_touchpoint_with(
+                new, update=[(c, version) for c, version in first if version is not None]
+            )
+        except ConflictError:  # someone changed it meanwhile: one by one below
+            created = False
+        if created:
+            return Touched(touchpoint=new, kept=kept)
+    kept = None
+    for c in candidates:
+        kept = quietly(ctx, c, keep)
+        if kept is not None:
+            break
+    touch, created = record(ctx, log, **fields, commitment_id=None if kept is None else kept.id)
+    if created:
+        return Touched(touchpoint=touch, kept=kept)
+    return _repeat_touch((touch, None), customer, ctx)
 
 
-def _repeat_touch(ctx: Context, seen: Touchpoint, customer: str) -> Touched:
+def _repeat_touch(
+    found: tuple[Touchpoint, Commitment | None], customer: str, read: Context | None = None
+) -> Touched:
+    """The first call's result; ``read``: the commitment is still to be read (in that context)."""
+    seen, kept = found
     if seen.customer != customer:
         raise ConflictError(
             f"ref {seen.ref!r} was recorded for customer {seen.customer!r}", argument="ref"
         )
-    kept = None if seen.commitment_id is None else ctx.store.get(ctx.tenant, seen.commitment_id)
-    return Touched(touchpoint=seen, kept=kept)
+    if read is not None and seen.commitment_id is not None:
+        kept = read.store.get(read.tenant, seen.commitment_id)
+    return Touched(
+        touchpoint=seen, kept=None if seen.commitment_id is None else named_by(seen, kept)
+    )
 
 
 def followed_up(

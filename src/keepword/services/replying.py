@@ -26,14 +26,19 @@ from keepword.services import keeping
 from keepword.services._context import Context
 from keepword.services.caring import (
     OPEN,
+    by_ref,
     check_bool,
     check_ref,
+    decide_all,
     last_pause_reason,
     log_of,
+    named_by,
     open_commitments,
     optional,
     quietly,
     record,
+    together,
+    touchpoint,
     when,
 )
 from keepword.touchpoint import Touchpoint
@@ -45,7 +50,7 @@ def _reply_ref(ref: str) -> str:
     return f"reply:{ref}"
 
 
-def _open_reply(
+def _new_reply(
     ctx: Context,
     book: Playbook,
     *,
@@ -56,6 +61,7 @@ def _open_reply(
     at: _dt.datetime,
     spec: Within,
 ) -> Commitment:
+    """The reply commitment owed for message ``ref`` (not stored)."""
     owner_rule = book.default_owner
     if owner_rule is None:
         raise InvalidArgumentError("the playbook has no default_owner", argument="owner")
@@ -75,6 +81,11 @@ def _open_reply(
         terms=book.stamp(ref=ref, thread=thread, target=spec.to_string()),
         policy=ctx.policy_of(customer, kind="reply", tags=(), priority=0),
     )
+    return new
+
+
+def _open_reply(ctx: Context, new: Commitment, customer: str, ref: str) -> Commitment:
+    """Store the reply ``new`` (the stored one for a known ref), owed to ``customer``."""
     stored, _ = ctx.store.add(new)  # a known external_ref gives the stored one
     if stored.customer != customer:
         raise ConflictError(
@@ -123,12 +134,23 @@ def received(
     automated = check_bool(automated, "automated")
     instant = when(at, ctx.now())
     spec = book.response_target(channel)
-    seen = log.touchpoint_by_ref(ctx.tenant, "received", ref)
-    if seen is not None:
-        return _again(ctx, book, seen, customer, spec)
-    reply = None
-    if not automated:
-        reply = _open_reply(
+    fields: dict[str, Any] = {
+        "customer": customer,
+        "channel": channel,
+        "kind": "received",
+        "at": instant,
+        "ref": ref,
+        "thread": thread,
+        "automated": automated,
+    }
+    if automated:  # owes nothing: the touchpoint alone (a known ref gives the stored one)
+        touch, created = record(ctx, log, **fields)
+        return None if created else _again(ctx, book, touch, customer, spec)
+    waiting = _waiting(ctx, book, customer)  # read first: the reply opened below is not among them
+    atomic = together(log)
+
+    def build() -> Commitment:
+        return _new_reply(
             ctx,
             book,
             customer=customer,
@@ -138,22 +160,28 @@ def received(
             at=instant,
             spec=spec,
         )
-    touch, created = record(
-        ctx,
-        log,
-        customer=customer,
-        channel=channel,
-        kind="received",
-        at=instant,
-        ref=ref,
-        thread=thread,
-        automated=automated,
-        commitment_id=None if reply is None else reply.id,
-    )
+
+    if atomic is not None:  # the message and its reply in one transaction
+        reply = build()
+        try:
+            touch, created = atomic.add_touchpoint_with(
+                touchpoint(ctx, **fields, commitment_id=reply.id), add=[reply]
+            )
+        except ConflictError:  # a reply stored alone, or a race: the steps below sort it out
+            pass
+        else:
+            if not created:
+                return _again(ctx, book, touch, customer, spec)
+            _customer_wrote(ctx, book, waiting, instant, ref)
+            return reply
+    seen = log.touchpoint_by_ref(ctx.tenant, "received", ref)
+    if seen is not None:
+        return _again(ctx, book, seen, customer, spec)
+    reply = _open_reply(ctx, build(), customer, ref)
+    touch, created = record(ctx, log, **fields, commitment_id=reply.id)
     if not created:
         return _again(ctx, book, touch, customer, spec)
-    if not automated:
-        _customer_wrote(ctx, book, customer, instant, ref)
+    _customer_wrote(ctx, book, waiting, instant, ref)
     return reply  # what the customer's message changed is their other commitments
 
 
@@ -164,7 +192,7 @@ def _again(
     _check_same(seen, customer)
     if seen.automated:
         return None
-    return _open_reply(
+    new = _new_reply(
         ctx,
         book,
         customer=customer,
@@ -174,30 +202,43 @@ def _again(
         at=seen.at,
         spec=spec,
     )
+    return _open_reply(ctx, new, customer, seen.ref or "")
+
+
+def _waiting(ctx: Context, book: Playbook, customer: str) -> list[Commitment]:
+    """The customer's open commitments a message of theirs may change (one read; none to read
+    when the playbook has no rule for it)."""
+    if not book.waiting_reasons and not book.cancel_follow_ups_on_message:
+        return []
+    query = Query(customer=customer, statuses=OPEN, order="made_at")
+    return ctx.store.find(ctx.tenant, query)  # one read for both rules
 
 
 def _customer_wrote(
-    ctx: Context, book: Playbook, customer: str, at: _dt.datetime, ref: str
+    ctx: Context,
+    book: Playbook,
+    waiting: list[Commitment],
+    at: _dt.datetime,
+    ref: str,
 ) -> None:
     """Resume what waits on the customer; cancel pending follow-ups if the playbook says so."""
-    if not book.waiting_reasons and not book.cancel_follow_ups_on_message:
-        return
     why = f"the customer wrote first (message {ref})"
-    query = Query(customer=customer, statuses=OPEN, order="made_at")
-    for c in ctx.store.find(ctx.tenant, query):  # one read for both rules
+    for c in waiting:
         if c.status is Status.PAUSED and last_pause_reason(c) in book.waiting_reasons:
             quietly(ctx, c, lambda c, now: _t.resume(c, now=now))
         elif book.cancel_follow_ups_on_message and c.kind == "follow_up" and c.made_at <= at:
             quietly(ctx, c, lambda c, now: _t.cancel(c, now=now, reason=why))
 
 
-def _message(ctx: Context, ref: Any) -> Touchpoint:
+def _message(
+    ctx: Context, ref: Any, *, named: bool = False
+) -> tuple[Touchpoint, Commitment | None]:
+    """Message ``ref`` and (``named``) the reply it opened, in one read where the store can."""
     log = log_of(ctx, "replied")
-    ref = check_ref(ref)
-    seen = log.touchpoint_by_ref(ctx.tenant, "received", ref)
-    if seen is None:
+    found = by_ref(ctx, log, "received", check_ref(ref), named=named)
+    if found is None:
         raise NotFoundError("message", ref, argument="ref")
-    return seen
+    return found
 
 
 def replied(
@@ -223,7 +264,7 @@ def replied(
         InvalidArgumentError: ``at`` is before the message arrived, or another
             bad argument (nothing is written).
     """
-    message = _message(ctx, ref)
+    message, own = _message(ctx, ref, named=automated is False)
     automated = check_bool(automated, "automated")
     actor = optional(actor, "actor")
     instant = when(at, ctx.now())
@@ -232,44 +273,60 @@ def replied(
             f"must not be before the message arrived ({message.at.isoformat()})", argument="at"
         )
     log = log_of(ctx, "replied")
-    kept: list[Commitment] = []
+    owed: list[Commitment] = []
     if not automated:
         if message.thread is None:  # the message alone: its own reply, by id
-            owed = [] if message.commitment_id is None else [_owed(ctx, message.commitment_id)]
+            mine = [] if message.commitment_id is None else [named_by(message, own)]
         else:
-            owed = open_commitments(ctx, message.customer, "reply")
-        for c in owed:
-            if c.status not in OPEN:
-                continue
-            if c.external_ref == _reply_ref(message.ref or "") or (
-                message.thread is not None
-                and c.terms.get("thread") == message.thread
-                and c.made_at <= message.at
-            ):
-                done = quietly(
-                    ctx, c, lambda c, now: _t.keep(c, now=now, kept_at=instant, actor=actor)
+            mine = open_commitments(ctx, message.customer, "reply")
+        owed = [
+            c
+            for c in mine
+            if c.status in OPEN
+            and (
+                c.external_ref == _reply_ref(message.ref or "")
+                or (
+                    message.thread is not None
+                    and c.terms.get("thread") == message.thread
+                    and c.made_at <= message.at
                 )
-                if done is not None:
-                    kept.append(done)
-    record(
-        ctx,
-        log,
-        customer=message.customer,
-        channel=message.channel,
-        kind="reply",
-        at=instant,
-        actor=actor,
-        automated=automated,
-        ref=("auto:" if automated else "") + (message.ref or ""),
-        thread=message.thread,
-        commitment_id=message.commitment_id,
-        data={"kept": [c.id for c in kept]},
-    )
+            )
+        ]
+
+    def keep(c: Commitment, now: _dt.datetime) -> _t.Change:
+        return _t.keep(c, now=now, kept_at=instant, actor=actor)
+
+    fields: dict[str, Any] = {
+        "customer": message.customer,
+        "channel": message.channel,
+        "kind": "reply",
+        "at": instant,
+        "actor": actor,
+        "automated": automated,
+        "ref": ("auto:" if automated else "") + (message.ref or ""),
+        "thread": message.thread,
+        "commitment_id": message.commitment_id,
+    }
+    atomic = together(log)
+    if atomic is not None:  # the keeps and the reply's touchpoint in one transaction
+        decided = decide_all(ctx, owed, keep)
+        kept = [c for c, _ in decided]
+        try:
+            _, created = atomic.add_touchpoint_with(
+                touchpoint(ctx, **fields, data={"kept": [c.id for c in kept]}),
+                update=[(c, version) for c, version in decided if version is not None],
+            )
+        except ConflictError:  # someone changed one meanwhile: one by one below
+            created = False
+        if created:
+            return kept
+    kept = []
+    for c in owed:
+        done = quietly(ctx, c, keep)
+        if done is not None:
+            kept.append(done)
+    record(ctx, log, **fields, data={"kept": [c.id for c in kept]})
     return kept
-
-
-def _owed(ctx: Context, id: str) -> Commitment:
-    return ctx.store.get(ctx.tenant, id)
 
 
 def no_reply_needed(ctx: Context, ref: Any, *, reason: Any, actor: Any) -> Commitment:
@@ -283,7 +340,7 @@ def no_reply_needed(ctx: Context, ref: Any, *, reason: Any, actor: Any) -> Commi
         InvalidArgumentError: no reason or no actor (naming it).
         InvalidTransitionError: the reply is already kept or closed.
     """
-    message = _message(ctx, ref)
+    message, _ = _message(ctx, ref)
     why = check_text(reason, "reason")
     if not why.strip():
         raise InvalidArgumentError("must say why no reply is needed", argument="reason")

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from keepword._instant import to_utc
 from keepword._validate import check_identifier, check_positive, check_text
 from keepword.commitment import Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
+from keepword.ports import check_touchpoint_writes
 from keepword.touchpoint import Touchpoint, pick_order
+
+if TYPE_CHECKING:
+    from keepword.stores.memory import MemoryStore
 
 __all__ = ["MemoryTouchpoints"]
 
@@ -57,19 +62,69 @@ class MemoryTouchpoints:
             )
         t = touchpoint
         with self._lock:
-            if t.ref is not None:
-                existing = self._touch_refs.get((t.tenant, t.kind, t.ref))
-                if existing is not None:
-                    return existing, False
-            if t.id in self._touch_ids:
-                raise ConflictError(
-                    f"touchpoint id {t.id!r} is stored already", argument="touchpoint"
-                )
+            existing = self._known(t)
+            if existing is not None:
+                return existing, False
             self._touch_ids.add(t.id)
             self._touchpoints.setdefault(t.tenant, []).append(t)
             if t.ref is not None:
                 self._touch_refs[(t.tenant, t.kind, t.ref)] = t
             return t, True
+
+    def _known(self, t: Touchpoint) -> Touchpoint | None:
+        """The stored touchpoint of ``t``'s ref; ConflictError if ``t``'s id is stored (locked)."""
+        if t.ref is not None:
+            existing = self._touch_refs.get((t.tenant, t.kind, t.ref))
+            if existing is not None:
+                return existing
+        if t.id in self._touch_ids:
+            raise ConflictError(f"touchpoint id {t.id!r} is stored already", argument="touchpoint")
+        return None
+
+    def add_touchpoint_with(
+        self,
+        touchpoint: Touchpoint,
+        *,
+        add: Sequence[Commitment] = (),
+        update: Sequence[tuple[Commitment, int]] = (),
+    ) -> tuple[Touchpoint, bool]:
+        """Store a touchpoint and its commitment writes together, or nothing.
+
+        Under the store's lock every write is checked first (the touchpoint's
+        ref and id, each new commitment's id and reference, each update as
+        ``update`` checks it), then all are applied: nothing below the checks
+        can fail.  See :meth:`keepword.ports.AtomicTouchpoints.add_touchpoint_with`.
+        """
+        t, adds, updates = check_touchpoint_writes(touchpoint, add, update)
+        store = cast("MemoryStore", self)
+        with self._lock:
+            existing = self._known(t)
+            if existing is not None:
+                return existing, False
+            refs: set[str] = set()
+            for i, c in enumerate(adds):
+                if c.external_ref is not None:
+                    if (c.tenant, c.external_ref) in store._refs or c.external_ref in refs:
+                        raise ConflictError(
+                            f"the tenant has a commitment with external_ref "
+                            f"{c.external_ref!r} already",
+                            argument=f"add[{i}]",
+                            fix="look the stored one up (get_by_ref) instead of adding it",
+                        )
+                    refs.add(c.external_ref)
+                if c.id in store._tenant_of:
+                    raise ConflictError(
+                        f"a commitment with id {c.id!r} already exists",
+                        argument=f"add[{i}]",
+                        fix="give every new commitment a fresh id (keepword._ids.new_id)",
+                    )
+            for new, expected_version in updates:
+                store._check_against(new, store._get(new.tenant, new.id), expected_version)
+            for c in adds:
+                store.add(c)
+            for new, _ in updates:
+                store._put(new)
+            return self.add_touchpoint(t)
 
     def touchpoint_by_ref(self, tenant: str, kind: str, ref: str) -> Touchpoint | None:
         """See :meth:`keepword.ports.TouchpointLog.touchpoint_by_ref`."""
@@ -80,6 +135,17 @@ class MemoryTouchpoints:
         )
         with self._lock:
             return self._touch_refs.get(key)
+
+    def touchpoint_with_commitment(
+        self, tenant: str, kind: str, ref: str
+    ) -> tuple[Touchpoint, Commitment | None] | None:
+        """See :meth:`keepword.ports.AtomicTouchpoints.touchpoint_with_commitment`."""
+        with self._lock:
+            found = self.touchpoint_by_ref(tenant, kind, ref)
+            if found is None:
+                return None
+            id = found.commitment_id
+            return found, None if id is None else self._rows.get(tenant, {}).get(id)
 
     def touchpoints(
         self,

@@ -17,17 +17,23 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from keepword._instant import to_utc
 from keepword._validate import check_identifier, check_positive, check_text
+from keepword.commitment import Commitment
 from keepword.errors import ConflictError, InvalidArgumentError
+from keepword.ports import check_touchpoint_writes
 from keepword.stores.sql import _rows, _schema
-from keepword.stores.sql._base import SqlStoreBase
+from keepword.stores.sql._base import MAX_VERSION, SqlStoreBase
 from keepword.touchpoint import Touchpoint
+
+if TYPE_CHECKING:
+    from keepword.stores.sql._commitments import SqlCommitments
 
 __all__ = ["SqlTouchpoints"]
 
@@ -103,14 +109,116 @@ class SqlTouchpoints(SqlStoreBase):
                 fix="give every new touchpoint a fresh id (keepword._ids.new_id)",
             ) from None
 
+    def add_touchpoint_with(
+        self,
+        touchpoint: Touchpoint,
+        *,
+        add: Sequence[Commitment] = (),
+        update: Sequence[tuple[Commitment, int]] = (),
+    ) -> tuple[Touchpoint, bool]:
+        """Store a touchpoint and its commitment writes in one transaction, or nothing.
+
+        See :meth:`keepword.ports.AtomicTouchpoints.add_touchpoint_with`.
+        In one transaction: the touchpoint's insert, one multi-row insert of
+        the new commitments and one of their events, then each update's
+        guarded ``UPDATE`` and its new events.  The touchpoint goes first, so
+        that a known ref, or concurrent calls with one ref, fail on ``UNIQUE
+        (tenant, kind, ref)`` before anything else is written: the
+        transaction rolls back whole and the stored touchpoint is read and
+        returned.  (No read comes first: a new ref, the usual case, costs
+        the inserts alone.)
+
+        Raises:
+            InvalidArgumentError: bad arguments; nothing is written.
+            ConflictError: a commitment's id or reference is stored already,
+                an update's version is stale, or the touchpoint's id is stored
+                already; nothing is written.
+            NotFoundError: an update's commitment is not stored.
+        """
+        new, adds, updates = check_touchpoint_writes(touchpoint, add, update)
+        ref = new.ref
+        row = _rows.touchpoint_to_row(new)
+        writes = cast("SqlCommitments", self)
+
+        def attempt(conn: Connection) -> tuple[Touchpoint, bool]:
+            # no read first: a known ref fails the insert, and the whole is rolled back
+            conn.execute(sa.insert(self._tp), row)
+            writes._insert(conn, adds)
+            for c, expected_version in updates:
+                if (  # no row is at a version above the column's range: say why, as update()
+                    expected_version > MAX_VERSION
+                    or conn.execute(writes._update_stmt(c, expected_version)).rowcount != 1
+                ):
+                    writes._explain_miss(conn, c, expected_version)
+            if updates:
+                self._append_events(conn, new.tenant, [c for c, _ in updates], compare_data=True)
+            return new, True
+
+        try:
+            return self._run("add_touchpoint_with", attempt, write=True)
+        except ConflictError as error:
+            if ref is not None:
+                found = self._run(
+                    "add_touchpoint_with",
+                    lambda conn: self._touchpoint_by_ref(conn, new.tenant, new.kind, ref),
+                    write=False,
+                )
+                if found is not None:
+                    return found, False
+            if error.argument is not None:  # a stale version, named by the store
+                raise
+            raise ConflictError(
+                "a commitment's id or external_ref, or the touchpoint's id, is stored already; "
+                "nothing was written",
+                argument="add",
+                fix="give every new record a fresh id, and add a commitment whose "
+                "external_ref is known through the tenant's stored one",
+            ) from None
+
     # ------------------------------------------------------------------ reads
+
+    @functools.cached_property
+    def _by_ref_stmt(self) -> sa.Select[Any]:
+        """The unique-key lookup of a touchpoint, built once (parameters ``tenant, kind, ref``)."""
+        t = self._tp
+        return sa.select(t).where(
+            t.c.tenant == sa.bindparam("tenant"),
+            t.c.kind == sa.bindparam("kind"),
+            t.c.ref == sa.bindparam("ref"),
+        )
+
+    @functools.cached_property
+    def _named_stmt(self) -> sa.Select[Any]:
+        """A touchpoint by ref, its commitment and the commitment's events: one statement.
+
+        Built once (parameters ``tenant, kind, ref``): the touchpoint's
+        columns are labelled ``t_<name>``, the commitment's ``c_<name>``, the
+        events' ``e_<name>``; one row per event, in ``seq`` order (one row
+        with the last two ``NULL`` when the touchpoint names no stored
+        commitment).
+        """
+        t, c, e = self._tp, self._c, self._e
+        columns = [col.label(f"t_{col.name}") for col in t.columns]
+        columns += [col.label(f"c_{col.name}") for col in self._commitment_columns]
+        columns += [col.label(f"e_{col.name}") for col in e.columns]
+        joined = t.outerjoin(c, sa.and_(c.c.tenant == t.c.tenant, c.c.id == t.c.commitment_id))
+        joined = joined.outerjoin(e, sa.and_(e.c.tenant == c.c.tenant, e.c.commitment_id == c.c.id))
+        return (
+            sa.select(*columns)
+            .select_from(joined)
+            .where(
+                t.c.tenant == sa.bindparam("tenant"),
+                t.c.kind == sa.bindparam("kind"),
+                t.c.ref == sa.bindparam("ref"),
+            )
+            .order_by(e.c.seq)
+        )
 
     def _touchpoint_by_ref(
         self, conn: Connection, tenant: str, kind: str, ref: str
     ) -> Touchpoint | None:
-        t = self._tp
-        stmt = sa.select(t).where(t.c.tenant == tenant, t.c.kind == kind, t.c.ref == ref)
-        row = conn.execute(stmt).mappings().first()
+        params = {"tenant": tenant, "kind": kind, "ref": ref}
+        row = conn.execute(self._by_ref_stmt, params).mappings().first()
         return None if row is None else _rows.touchpoint_from_row(row)
 
     def touchpoint_by_ref(self, tenant: str, kind: str, ref: str) -> Touchpoint | None:
@@ -123,6 +231,35 @@ class SqlTouchpoints(SqlStoreBase):
             lambda conn: self._touchpoint_by_ref(conn, tenant, kind, ref),
             write=False,
         )
+
+    def touchpoint_with_commitment(
+        self, tenant: str, kind: str, ref: str
+    ) -> tuple[Touchpoint, Commitment | None] | None:
+        """The touchpoint and the commitment it names, read in one transaction.
+
+        See :meth:`keepword.ports.AtomicTouchpoints.touchpoint_with_commitment`:
+        one statement joins the touchpoint (by its unique key) to its
+        commitment and the commitment's events (by their keys).
+        """
+        check_identifier(tenant, "tenant")
+        check_identifier(kind, "kind")
+        check_identifier(ref, "ref")
+
+        def part(row: Any, prefix: str) -> dict[str, Any]:
+            return {key[2:]: value for key, value in row.items() if key.startswith(prefix)}
+
+        def read(conn: Connection) -> tuple[Touchpoint, Commitment | None] | None:
+            params = {"tenant": tenant, "kind": kind, "ref": ref}
+            rows = conn.execute(self._named_stmt, params).mappings().all()
+            if not rows:
+                return None
+            found = _rows.touchpoint_from_row(part(rows[0], "t_"))
+            if rows[0]["c_id"] is None:
+                return found, None
+            events = [_rows.event_from_row(part(r, "e_")) for r in rows if r["e_seq"] is not None]
+            return found, _rows.commitment_from_row(part(rows[0], "c_"), events)
+
+        return self._run("touchpoint_with_commitment", read, write=False)
 
     def touchpoints(
         self,

@@ -5,7 +5,9 @@ makes a retry store nothing (also when threads race), tenants apart, the
 ``(at, id)`` order with filters and limits, and the three aggregate
 questions customer care asks (``thanks_by_customer``,
 ``extra_mile_candidate``, ``silent_customers``), each checked against the
-sentence of :class:`keepword.ports.TouchpointLog` that defines it.
+sentence of :class:`keepword.ports.TouchpointLog` that defines it; and, on
+a store that has the optional :class:`keepword.ports.AtomicTouchpoints`, a
+touchpoint and its commitment writes stored together or not at all.
 See :mod:`keepword.testing.contract` for how to run it.
 """
 
@@ -23,8 +25,13 @@ from hypothesis import strategies as st
 
 from keepword._ids import new_id
 from keepword.commitment import Commitment
-from keepword.errors import ConflictError, KeepwordError
-from keepword.ports import Store, TouchpointLog
+from keepword.errors import (
+    ConflictError,
+    InvalidArgumentError,
+    KeepwordError,
+    NotFoundError,
+)
+from keepword.ports import AtomicTouchpoints, Store, TouchpointLog
 from keepword.testing._hostile import HOSTILE_STRINGS
 from keepword.testing.contract._support import (
     T0,
@@ -42,6 +49,7 @@ from keepword.testing.contract._support import (
     requires,
 )
 from keepword.touchpoint import Touchpoint, pick_order
+from keepword.transitions import keep
 
 __all__ = ["TouchpointLogContract", "assert_same_touchpoint", "make_touchpoint"]
 
@@ -642,3 +650,222 @@ class TouchpointLogContract(PortContract):
         with pytest.raises(KeepwordError) as info:
             call(store)
         assert info.value.argument == argument
+
+    # ------------------------------------------------------------ with commitments, atomically
+
+    @staticmethod
+    def _atomic(store: Store) -> AtomicTouchpoints:
+        if not isinstance(store, AtomicTouchpoints):  # pragma: no cover - both shipped stores are
+            pytest.skip(
+                "the store is not AtomicTouchpoints (optional): customer care writes a "
+                "touchpoint and its commitments one after the other"
+            )
+        return store
+
+    @staticmethod
+    def _nothing_of(store: Store, t: Touchpoint, *commitments: Commitment) -> None:
+        """Neither ``t`` nor any of ``commitments`` is stored."""
+        assert store.touchpoint_by_ref(t.tenant, t.kind, t.ref or "") is None
+        assert all(x.id != t.id for x in store.touchpoints(t.tenant))
+        for c in commitments:
+            with pytest.raises(NotFoundError):
+                store.get(c.tenant, c.id)
+
+    @requires("commitments")
+    def test_a_touchpoint_and_a_new_commitment_are_stored_together(self, store: Store) -> None:
+        """``add_touchpoint_with(t, add=[c])`` stores both; the read returns them together."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        c = make_commitment(tenant, external_ref="reply:mail-1")
+        t = make_touchpoint(tenant, kind="received", ref="mail-1", commitment_id=c.id)
+        assert atomic.add_touchpoint_with(t, add=[c]) == (t, True)
+        assert store.get(tenant, c.id) == c
+        assert store.get_by_ref(tenant, "reply:mail-1") == c
+        assert_same_touchpoint(store.touchpoints(tenant)[0], t)
+        assert atomic.touchpoint_with_commitment(tenant, "received", "mail-1") == (t, c)
+
+    @requires("commitments")
+    def test_a_touchpoint_and_the_new_states_it_causes_are_stored_together(
+        self, store: Store
+    ) -> None:
+        """``update=[(new, version)]`` writes each new state as ``update`` would, with ``t``."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        a, b = make_commitment(tenant), make_commitment(tenant, customer="acct-7")
+        store.add_many([a, b])
+        kept_a, _ = keep(a, now=T0 + _HOUR, actor="alice")
+        kept_b, _ = keep(b, now=T0 + _HOUR)
+        t = make_touchpoint(tenant, kind="reply", ref="mail-1", commitment_id=a.id)
+        got = atomic.add_touchpoint_with(t, update=[(kept_a, 1), (kept_b, 1)])
+        assert got == (t, True)
+        assert store.get(tenant, a.id) == kept_a
+        assert store.get(tenant, b.id) == kept_b
+        assert store.touchpoints(tenant) == [t]
+        assert atomic.touchpoint_with_commitment(tenant, "reply", "mail-1") == (t, kept_a)
+
+    @requires("commitments")
+    def test_a_known_touchpoint_ref_writes_nothing_at_all(self, store: Store) -> None:
+        """A stored ``(tenant, kind, ref)``: ``(existing, False)``, and no commitment is written."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        first = make_touchpoint(tenant, kind="received", ref="mail-1")
+        store.add_touchpoint(first)
+        old = make_commitment(tenant)
+        store.add(old)
+        new = make_commitment(tenant, external_ref="reply:mail-1")
+        kept, _ = keep(old, now=T0 + _HOUR)
+        again = make_touchpoint(tenant, kind="received", ref="mail-1", commitment_id=new.id)
+        got, created = atomic.add_touchpoint_with(again, add=[new], update=[(kept, 1)])
+        assert created is False
+        assert_same_touchpoint(got, first)
+        assert store.touchpoints(tenant) == [first]
+        assert store.get(tenant, old.id) == old
+        assert store.get_by_ref(tenant, "reply:mail-1") is None
+
+    @requires("commitments")
+    def test_a_failure_after_the_first_writes_leaves_nothing_half_written(
+        self, store: Store
+    ) -> None:
+        """A stale update after the touchpoint and a new commitment: ConflictError, nothing stored.
+
+        (Written in the order the arguments come, the touchpoint and the new
+        commitment would be in the store when the stale version is found.)
+        """
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        old = make_commitment(tenant)
+        store.add(old)
+        moved, _ = keep(old, now=T0 + _HOUR)
+        store.update(moved, expected_version=1)  # someone else kept it meanwhile
+        stale, _ = keep(old, now=T0 + 2 * _HOUR)
+        new = make_commitment(tenant, external_ref="reply:mail-1")
+        t = make_touchpoint(tenant, kind="received", ref="mail-1", commitment_id=new.id)
+        with pytest.raises(ConflictError):
+            atomic.add_touchpoint_with(t, add=[new], update=[(stale, 1)])
+        self._nothing_of(store, t, new)
+        assert store.get(tenant, old.id) == moved
+        assert atomic.add_touchpoint_with(t, add=[new]) == (t, True)  # and it can be retried
+
+    @requires("commitments")
+    def test_a_known_external_ref_or_id_conflicts_and_writes_nothing(self, store: Store) -> None:
+        """An ``add`` whose reference or id is stored is ConflictError (not mapped): nothing."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        stored = make_commitment(tenant, external_ref="reply:mail-1")
+        store.add(stored)
+        same_ref = make_commitment(tenant, external_ref="reply:mail-1")
+        same_id = make_commitment(tenant, id=stored.id, external_ref="reply:mail-2")
+        for i, c in enumerate((same_ref, same_id)):
+            t = make_touchpoint(tenant, kind="received", ref=f"m-{i}", commitment_id=c.id)
+            with pytest.raises(ConflictError):
+                atomic.add_touchpoint_with(t, add=[c])
+            self._nothing_of(store, t)
+        assert store.get(tenant, stored.id) == stored
+        assert store.get_by_ref(tenant, "reply:mail-2") is None
+
+    @requires("commitments")
+    def test_an_update_of_a_missing_commitment_is_not_found_and_writes_nothing(
+        self, store: Store
+    ) -> None:
+        """An ``update`` of a commitment the tenant does not have: NotFoundError, nothing stored."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        ghost = make_commitment(tenant)
+        kept, _ = keep(ghost, now=T0 + _HOUR)
+        new = make_commitment(tenant)
+        t = make_touchpoint(tenant, kind="reply", ref="mail-1")
+        with pytest.raises(NotFoundError):
+            atomic.add_touchpoint_with(t, add=[new], update=[(kept, 1)])
+        self._nothing_of(store, t, new)
+
+    @requires("commitments")
+    def test_an_existing_touchpoint_id_conflicts_and_writes_nothing(self, store: Store) -> None:
+        """The touchpoint's id stored already (another ref): ConflictError, no commitment stored."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        first = make_touchpoint(tenant, ref="one")
+        store.add_touchpoint(first)
+        twin = make_touchpoint(tenant, id=first.id, ref="two")
+        new = make_commitment(tenant)
+        with pytest.raises(ConflictError):
+            atomic.add_touchpoint_with(twin, add=[new])
+        with pytest.raises(NotFoundError):
+            store.get(tenant, new.id)
+        assert store.touchpoints(tenant) == [first]
+
+    def test_bad_writes_name_their_argument_and_write_nothing(self, store: Store) -> None:
+        """Another tenant's commitment, one twice, a bad version: InvalidArgumentError naming it."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        c = make_commitment(tenant)
+        kept, _ = keep(c, now=T0 + _HOUR)
+        t = make_touchpoint(tenant, kind="reply", ref="mail-1")
+        cases: list[tuple[dict[str, Any], str]] = [
+            ({"add": [make_commitment(tenant + "x")]}, "add[0]"),
+            ({"add": [kept]}, "add[0]"),
+            ({"add": [c, c]}, "add[1]"),
+            ({"add": [c], "update": [(kept, 1)]}, "update[0]"),
+            ({"update": [(kept, 2)]}, "update[0]"),
+            ({"update": [kept]}, "update[0]"),
+            ({"add": c}, "add"),
+        ]
+        for kwargs, argument in cases:
+            with pytest.raises(InvalidArgumentError) as info:
+                atomic.add_touchpoint_with(t, **kwargs)
+            assert info.value.argument == argument, kwargs
+        with pytest.raises(InvalidArgumentError) as info:
+            atomic.add_touchpoint_with(c, add=[])  # type: ignore[arg-type]
+        assert info.value.argument == "touchpoint"
+        assert store.touchpoint_by_ref(tenant, "reply", "mail-1") is None
+
+    @requires("commitments")
+    def test_concurrent_calls_with_one_ref_store_one_touchpoint_and_its_commitment(
+        self, store: Store
+    ) -> None:
+        """Threads adding one message and its reply: one of each stored, the others get it back."""
+        if self.threads <= 0:
+            pytest.skip("threads = 0: this store is not shared between threads")
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        replies = [
+            make_commitment(tenant, external_ref="reply:webhook-7") for _ in range(self.threads)
+        ]
+        touches = [
+            make_touchpoint(
+                tenant, kind="received", ref="webhook-7", customer=f"acct-{i}", commitment_id=c.id
+            )
+            for i, c in enumerate(replies)
+        ]
+        results = _race(
+            self.threads, lambda i: atomic.add_touchpoint_with(touches[i], add=[replies[i]])
+        )
+        errors = [r for r in results if isinstance(r, BaseException)]
+        assert errors == [], errors
+        pairs = [r for r in results if not isinstance(r, BaseException)]
+        winners = [t for t, created in pairs if created]
+        assert len(winners) == 1, pairs
+        assert all(t == winners[0] for t, _ in pairs)
+        assert store.touchpoints(tenant) == winners
+        found = atomic.touchpoint_with_commitment(tenant, "received", "webhook-7")
+        assert found is not None
+        assert found[1] is not None
+        assert found[1].id == winners[0].commitment_id
+        assert store.get_by_ref(tenant, "reply:webhook-7") == found[1]
+
+    @requires("commitments")
+    def test_touchpoint_with_commitment_reads_what_is_there(self, store: Store) -> None:
+        """No touchpoint: ``None``; one naming no commitment, or an unknown one: ``(t, None)``."""
+        atomic = self._atomic(store)
+        tenant = _tenant()
+        assert atomic.touchpoint_with_commitment(tenant, "received", "none") is None
+        alone = make_touchpoint(tenant, kind="received", ref="alone")
+        lost = make_touchpoint(tenant, kind="received", ref="lost", commitment_id="no-such-id")
+        for t in (alone, lost):
+            store.add_touchpoint(t)
+        assert atomic.touchpoint_with_commitment(tenant, "received", "alone") == (alone, None)
+        assert atomic.touchpoint_with_commitment(tenant, "received", "lost") == (lost, None)
+        other = make_commitment(tenant + "x")
+        store.add(other)
+        elsewhere = make_touchpoint(tenant, kind="received", ref="x", commitment_id=other.id)
+        store.add_touchpoint(elsewhere)
+        assert atomic.touchpoint_with_commitment(tenant, "received", "x") == (elsewhere, None)
