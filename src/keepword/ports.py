@@ -952,17 +952,12 @@ class Metrics(Protocol):
 
 
 @runtime_checkable
-class Store(
-    CommitmentRepository,
-    TickQueue,
-    Outbox,
-    TouchpointLog,
-    AtomicTouchpoints,
-    Waitlist,
-    Metrics,
-    Protocol,
-):
-    """A store with every port and :class:`AtomicTouchpoints`: ``MemoryStore``, ``SqlStore``."""
+class Store(CommitmentRepository, TickQueue, Outbox, TouchpointLog, Waitlist, Metrics, Protocol):
+    """A store that has every port: what ``MemoryStore`` and ``SqlStore`` are.
+
+    :class:`AtomicTouchpoints` is an optional part of the ``"touchpoints"``
+    port, not required here; both stores have it too.
+    """
 
 
 def declared_ports(store: object) -> frozenset[str]:
