@@ -253,6 +253,10 @@ def seed_audit(store: SqlStore, n: int, staged: int, renegotiated: int) -> list[
                         "at": made + dt.timedelta(hours=k + 1),
                         "actor": "clerk",
                         "data": {},
+                        # no span: a bare renegotiation the audit counts, not a real history
+                        "span_kind": None,
+                        "span_holder": None,
+                        "span_us": None,
                     }
                 )
         if len(rows) == 50_000:
