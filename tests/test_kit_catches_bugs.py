@@ -383,6 +383,10 @@ _FAST = settings(
 )
 
 
+_ATTEMPTS = 5
+"""Runs of the state machine a broken store must not pass every time."""
+
+
 def _failure_of(run: Callable[[], None]) -> BaseException | None:
     try:
         run()
@@ -401,8 +405,15 @@ def _holds_assertion(exc: BaseException) -> bool:
 
 @pytest.mark.parametrize("bug", sorted(BROKEN))
 def test_the_state_machine_catches_a_broken_store(bug: str) -> None:
-    failure = _failure_of(lambda: run_store_state_machine(BROKEN[bug], settings=_FAST))
-    assert failure is not None, f"the state machine passed the {bug} store"
+    # Each attempt draws fresh random programs: a bug that needs two commitments waiting for
+    # one resource (serves-out-of-order) is missed by one run of 300 now and then, and a
+    # replay of a found failure may end in Hypothesis' FlakyStrategyDefinition instead.
+    failure = None
+    for _ in range(_ATTEMPTS):
+        failure = _failure_of(lambda: run_store_state_machine(BROKEN[bug], settings=_FAST))
+        if failure is not None and _holds_assertion(failure):
+            break
+    assert failure is not None, f"the state machine passed the {bug} store {_ATTEMPTS} times"
     assert _holds_assertion(failure), f"{bug}: failed with {failure!r}, not a divergence"
 
 
