@@ -10,8 +10,6 @@ it, and are left out of the scorecard when it has not.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
-import inspect
 from collections.abc import Callable, Iterable, Sized
 from typing import Any, cast
 
@@ -48,24 +46,12 @@ WRITTEN_CHANNELS = frozenset({"email", "letter", "chat", "web", "form", "sms", "
 """Channels whose complaints count as written; any other channel counts as spoken."""
 
 
-def fairness_findings(audit: Any) -> int | None:
-    """How many findings ``audit()`` reports, or ``None`` without a usable audit.
+def fairness_findings(found: Any) -> int | None:
+    """How many findings an audit's result holds, or ``None`` if it cannot say.
 
-    ``audit`` is the tracker's ``fairness_audit`` method when it has one: it
-    is called only if it takes no required argument, and its result counts
-    when it is sized (a list of findings) or has sized ``findings``.
+    The result counts when it is sized (a list of findings) or has sized
+    ``findings`` (a :class:`~keepword.fairness.FairnessReport`).
     """
-    if not callable(audit):
-        return None
-    try:
-        parameters = inspect.signature(audit).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(
-        p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters
-    ):
-        return None
-    found = audit()
     found = getattr(found, "findings", found)
     return len(found) if isinstance(found, Sized) else None
 
@@ -150,7 +136,7 @@ def scorecard(
     if log is not None:
         extra.update(care_measures(ctx, log, q.since, q.until))
     extra["rework"] = extra.get("reopened", 0) + extra.get("rework_complaints", 0)
-    found = None if audit is None else fairness_findings(functools.partial(audit, q.since, q.until))
+    found = None if audit is None else fairness_findings(audit(q.since, q.until))
     if found is not None:
         extra["fairness_findings"] = found
     total = attrs.evolve(total, extra=extra)
