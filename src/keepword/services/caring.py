@@ -11,7 +11,7 @@ playbook rule recorded in their terms.  Touchpoints go to the store's
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -245,25 +245,59 @@ def touchpoint(ctx: Context, **fields: Any) -> Touchpoint:
     return Touchpoint(id=new_id(ctx.now()), tenant=ctx.tenant, **fields)
 
 
-def decide_all(
-    ctx: Context, commitments: list[Commitment], decide: keeping.Decide
-) -> list[tuple[Commitment, int | None]]:
-    """What ``decide`` makes of each of ``commitments``, in order, to write in one step.
+def keep_and_record(
+    ctx: Context,
+    log: TouchpointLog,
+    owed: list[Commitment],
+    decide: keeping.Decide,
+    fields_of: Callable[[list[Commitment]], dict[str, Any]],
+    *,
+    first_only: bool = False,
+) -> tuple[Touchpoint, bool, list[Commitment]]:
+    """Apply ``decide`` to ``owed`` and store the touchpoint ``fields_of(kept)`` describes.
 
-    Each is ``(new state, the version it was decided over)``, or
-    ``(commitment, None)`` when ``decide`` changes nothing; one it refuses
-    (:class:`~keepword.errors.InvalidTransitionError`) is left out, as
-    :func:`quietly` leaves it.
+    In one transaction where the store is
+    :class:`~keepword.ports.AtomicTouchpoints`; when that write meets a
+    change made meanwhile (:class:`~keepword.errors.ConflictError`), or the
+    store cannot, one by one (each change as :func:`quietly` applies it, then
+    the touchpoint).  ``first_only``: stop at the first commitment ``decide``
+    accepts.  A touchpoint whose ref is stored already writes nothing.
+
+    Returns:
+        ``(touchpoint, created, the commitments decided)``; not created: the
+        stored touchpoint, and nothing was changed by this call.
     """
-    out: list[tuple[Commitment, int | None]] = []
-    now = ctx.now()
-    for c in commitments:
+    atomic = together(log)
+    if atomic is not None:
+        decided: list[tuple[Commitment, int | None]] = []
+        now = ctx.now()
+        for c in owed:
+            try:
+                new, events = decide(c, now)
+            except InvalidTransitionError:  # refused: left out, as quietly() leaves it
+                continue
+            decided.append((new, c.version) if events else (c, None))
+            if first_only:
+                break
+        kept = [c for c, _ in decided]
         try:
-            new, events = decide(c, now)
-        except InvalidTransitionError:
-            continue
-        out.append((new, c.version) if events else (c, None))
-    return out
+            stored, created = atomic.add_touchpoint_with(
+                touchpoint(ctx, **fields_of(kept)),
+                update=[(c, version) for c, version in decided if version is not None],
+            )
+        except ConflictError:  # someone changed one meanwhile: one by one below
+            pass
+        else:
+            return stored, created, kept if created else []
+    kept = []
+    for c in owed:
+        done = quietly(ctx, c, decide)
+        if done is not None:
+            kept.append(done)
+            if first_only:
+                break
+    stored, created = record(ctx, log, **fields_of(kept))
+    return stored, created, kept
 
 
 def build(
@@ -705,31 +739,16 @@ def touched(
         "ref": ref,
         "data": probe.data,
     }
-    atomic = together(log)
-    if atomic is not None:  # the keep and the touchpoint in one transaction
-        first: list[tuple[Commitment, int | None]] = []
-        for c in candidates:  # the oldest one it may keep
-            first = decide_all(ctx, [c], keep)
-            if first:
-                break
-        kept = first[0][0] if first else None
-        new = touchpoint(ctx, **fields, commitment_id=None if kept is None else kept.id)
-        try:
-            _, created = atomic.add_touchpoint_with(
-                new, update=[(c, version) for c, version in first if version is not None]
-            )
-        except ConflictError:  # someone changed it meanwhile: one by one below
-            created = False
-        if created:
-            return Touched(touchpoint=new, kept=kept)
-    kept = None
-    for c in candidates:
-        kept = quietly(ctx, c, keep)
-        if kept is not None:
-            break
-    touch, created = record(ctx, log, **fields, commitment_id=None if kept is None else kept.id)
+    touch, created, kept = keep_and_record(
+        ctx,
+        log,
+        candidates,  # the oldest one it may keep
+        keep,
+        lambda kept: {**fields, "commitment_id": kept[0].id if kept else None},
+        first_only=True,
+    )
     if created:
-        return Touched(touchpoint=touch, kept=kept)
+        return Touched(touchpoint=touch, kept=kept[0] if kept else None)
     return _repeat_touch((touch, None), customer, ctx)
 
 

@@ -29,7 +29,7 @@ from keepword.services.caring import (
     by_ref,
     check_bool,
     check_ref,
-    decide_all,
+    keep_and_record,
     last_pause_reason,
     log_of,
     named_by,
@@ -307,25 +307,9 @@ def replied(
         "thread": message.thread,
         "commitment_id": message.commitment_id,
     }
-    atomic = together(log)
-    if atomic is not None:  # the keeps and the reply's touchpoint in one transaction
-        decided = decide_all(ctx, owed, keep)
-        kept = [c for c, _ in decided]
-        try:
-            _, created = atomic.add_touchpoint_with(
-                touchpoint(ctx, **fields, data={"kept": [c.id for c in kept]}),
-                update=[(c, version) for c, version in decided if version is not None],
-            )
-        except ConflictError:  # someone changed one meanwhile: one by one below
-            created = False
-        if created:
-            return kept
-    kept = []
-    for c in owed:
-        done = quietly(ctx, c, keep)
-        if done is not None:
-            kept.append(done)
-    record(ctx, log, **fields, data={"kept": [c.id for c in kept]})
+    _, _, kept = keep_and_record(
+        ctx, log, owed, keep, lambda kept: {**fields, "data": {"kept": [c.id for c in kept]}}
+    )
     return kept
 
 
